@@ -1,0 +1,1 @@
+"""Forms: XLSForm in, XForm and a typed form schema out; instance parsing and validation (pure)."""

@@ -1,0 +1,48 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from server import __version__
+from server.db import make_engine
+from server.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from server.http.problems import install_problem_handlers
+from server.routes import health
+from server.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and engine."""
+    settings = settings or get_settings()
+    _configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Kenesh",
+        version=__version__,
+        description="Offline-first field data collection for UNSCR 1325 monitoring.",
+    )
+    app.state.settings = settings
+    app.state.secret_key = settings.resolved_secret_key()
+    app.state.engine = engine or make_engine(
+        settings.resolved_database_url(), pool_size=settings.db_pool_size
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    # Order matters: the request id must exist before the body limit can answer.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _configure_logging(level: str) -> None:
+    # Kenesh's own loggers print one JSON line per event; other libraries keep their defaults.
+    logger = logging.getLogger("kenesh")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level)

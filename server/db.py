@@ -1,0 +1,111 @@
+"""Database engines and the unit of work: one transaction per request, committed once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlmodel import Session, create_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseURLError(ValueError):
+    """KENESH_DATABASE_URL cannot be used."""
+
+
+def parse_database_url(url: str) -> URL:
+    """Parse and check an SQLAlchemy URL; only SQLite and PostgreSQL are supported."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseURLError(f"malformed database URL {url!r}") from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseURLError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:// or postgresql://"
+        )
+    return parsed
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    """An engine configured for Kenesh: WAL and immediate write locks on SQLite, a pool on PostgreSQL."""
+    parsed = parse_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo)
+    return create_engine(
+        parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+    )
+
+
+def _sqlite_engine(url: URL, echo: bool) -> Engine:
+    if url.database and url.database != ":memory:":
+        from pathlib import Path
+
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, echo=echo, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so that BEGIN is ours.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A write transaction takes the write lock up front, so concurrent writers queue on
+        # busy_timeout instead of failing with "database is locked" when they upgrade a read lock.
+        if conn.get_execution_options().get("kenesh_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+class UnitOfWork:
+    """One database transaction. Repositories add and query; only the service layer commits, once."""
+
+    def __init__(self, engine: Engine, *, write: bool) -> None:
+        bind = engine.execution_options(kenesh_write=True) if write else engine
+        self.session = Session(bind, expire_on_commit=False)
+        self.write = write
+        self.committed = False
+        self._after_commit: list[Any] = []
+
+    def commit(self) -> None:
+        """Commit the request's work; a second commit in one unit of work is a programming error."""
+        if self.committed:
+            raise RuntimeError("unit of work committed twice")
+        self.session.commit()
+        self.committed = True
+        for callback in self._after_commit:
+            callback()
+
+    def after_commit(self, callback: Any) -> None:
+        """Run `callback` once the transaction has committed (e.g. remove replaced files)."""
+        self._after_commit.append(callback)
+
+    def close(self) -> None:
+        """Roll back anything not committed and release the connection."""
+        self.session.close()
+
+
+@contextmanager
+def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[UnitOfWork]:
+    """A unit of work outside HTTP (CLI, scripts)."""
+    uow = UnitOfWork(engine, write=write)
+    try:
+        yield uow
+    finally:
+        uow.close()

@@ -1,0 +1,75 @@
+"""Turn every error into application/problem+json (OpenRosa routes wrap it in XML instead)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server import errors
+from server.errors import Problem
+
+log = logging.getLogger("kenesh.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+# Routes whose errors must be OpenRosa XML register a renderer under this request.state key.
+RENDERER_KEY = "problem_renderer"
+
+
+def problem_response(request: Request, problem: Problem) -> Response:
+    """Render `problem` for this request: OpenRosa XML where the route asked for it, else JSON."""
+    renderer = getattr(request.state, RENDERER_KEY, None)
+    if renderer is not None:
+        return renderer(request, problem)  # type: ignore[no-any-return]
+    headers = dict(problem.headers)
+    rid = getattr(request.state, "request_id", None)
+    body = problem.body()
+    if rid:
+        body.setdefault("requestId", rid)
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(request, exc)
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details: list[dict[str, Any]] = [
+        {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")} for e in exc.errors()
+    ]
+    summary = "; ".join(f"{'.'.join(d['loc'])}: {d['message']}" for d in details[:5])
+    return problem_response(request, Problem(errors.REQUEST_INVALID, summary, errors=details))
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    kinds = {404: errors.ROUTE_NOT_FOUND, 405: errors.METHOD_NOT_ALLOWED, 413: errors.REQUEST_TOO_LARGE}
+    kind = kinds.get(exc.status_code)
+    if kind is None:
+        kind = errors.REQUEST_INVALID if exc.status_code < 500 else errors.INTERNAL
+    detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else None
+    return problem_response(request, Problem(kind, detail, headers=dict(exc.headers or {})))
+
+
+async def render_unhandled(request: Request, exc: Exception) -> Response:
+    rid = getattr(request.state, "request_id", "-")
+    # The traceback goes to the log only; the client gets the request id to quote.
+    log.exception("unhandled error in request %s", rid, extra={"request_id": rid})
+    return problem_response(
+        request, Problem(errors.INTERNAL, f"An internal error occurred (request id {rid}).")
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn exceptions into problem responses."""
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, render_unhandled)

@@ -1,0 +1,1 @@
+"""Route modules, one per resource; each is thin: parse, authorize, call a service, shape."""

@@ -1,0 +1,57 @@
+"""Web user accounts: create, set passwords, look up."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from server import errors
+from server.errors import Problem
+from server.models import Actor, User
+from server.models.base import utcnow
+from server.passwords import hash_password, password_problem
+
+
+def find_user_by_email(session: Session, email: str) -> tuple[User, Actor] | None:
+    """The live (not deleted) user with this email, with its actor."""
+    row = session.exec(
+        select(User, Actor)
+        .join(Actor, Actor.id == User.actor_id)  # type: ignore[arg-type]
+        .where(User.email == email.strip().lower(), Actor.deleted_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def create_user(
+    session: Session, email: str, password: str | None, *, display_name: str | None = None,
+    is_admin: bool = False,
+) -> tuple[User, Actor]:
+    """Add a web user (password optional: it can be set later)."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise Problem(errors.REQUEST_INVALID, f"{email!r} is not an email address")
+    if find_user_by_email(session, email):
+        raise Problem(errors.ALREADY_EXISTS, f"a user with email {email} already exists")
+    if password is not None and (reason := password_problem(password)):
+        raise Problem(errors.REQUEST_INVALID, reason)
+    actor = Actor(type="user", display_name=display_name or email)
+    session.add(actor)
+    session.flush()
+    assert actor.id is not None
+    user = User(
+        actor_id=actor.id, email=email, is_admin=is_admin,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    session.add(user)
+    session.flush()
+    return user, actor
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Replace a user's password hash."""
+    if reason := password_problem(password):
+        raise Problem(errors.REQUEST_INVALID, reason)
+    user.password_hash = hash_password(password)
+    actor = session.get(Actor, user.actor_id)
+    if actor is not None:
+        actor.updated_at = utcnow()
+    session.add(user)

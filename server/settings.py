@@ -1,0 +1,64 @@
+"""Configuration from KENESH_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Every setting Kenesh reads; each maps to KENESH_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="KENESH_", extra="ignore")
+
+    database_url: str = Field(default="")
+    secret_key: str = Field(default="", repr=False)
+    data_dir: Path = Field(default=VAR_DIR / "data")
+    public_url: str = "http://127.0.0.1:8000"
+    default_language: str = "en"
+    max_body_bytes: int = 100 * 1024 * 1024
+    session_ttl_hours: int = 24
+    max_clock_skew_ms: int = 5 * 60 * 1000
+    xlsx_max_unzipped_bytes: int = 100 * 1024 * 1024
+    xlsx_max_sheet_bytes: int = 20 * 1024 * 1024
+    db_pool_size: int = 10
+    log_level: str = "INFO"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL to use: postgresql:// means psycopg 3; default is ./var/kenesh.db."""
+        url = self.database_url or f"sqlite:///{(VAR_DIR / 'kenesh.db').resolve()}"
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+
+    def resolved_secret_key(self) -> str:
+        """KENESH_SECRET_KEY, or a key generated once into ./var/secret_key (never a fixed default)."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = VAR_DIR / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.touch(mode=0o600)
+        key_file.write_text(key)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read once from the environment."""
+    return Settings()
