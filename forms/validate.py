@@ -1,0 +1,442 @@
+"""Validate a submission document against its form schema; problems are reported, never raised."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from dataclasses import field as _default
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement
+
+from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+
+from forms.schema import Field, FormSchema
+from forms.xpath import NotEvaluable, evaluate_boolean, make_context, node_of
+from forms.xpath_functions import FormContext
+
+# OpenRosa metadata a client may send although the form does not declare it.
+META_NAMES = frozenset(
+    (
+        "instanceID",
+        "deprecatedID",
+        "instanceName",
+        "audit",
+        "entity",
+        "timeStart",
+        "timeEnd",
+        "userID",
+        "deviceID",
+    )
+)
+_TRUE = frozenset(("true()", "true", "yes", "1"))
+_FALSE = frozenset(("false()", "false", "no", "0", ""))
+_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "required": {
+        "en": "This field is required.",
+        "ru": "Это поле обязательно.",
+        "ky": "Бул талаа милдеттүү.",
+    },
+    "constraint": {
+        "en": "This answer does not meet the form's condition.",
+        "ru": "Ответ не соответствует условию формы.",
+        "ky": "Бул жооп форманын шартына туура келбейт.",
+    },
+    "unknown_field": {
+        "en": "This field is not part of the form.",
+        "ru": "Этого поля нет в форме.",
+        "ky": "Бул талаа формада жок.",
+    },
+    "not_in_choices": {
+        "en": "“{value}” is not one of the choices.",
+        "ru": "«{value}» нет среди вариантов ответа.",
+        "ky": "«{value}» жооп варианттарынын арасында жок.",
+    },
+    "type_error": {
+        "en": "Invalid value: expected {expected}.",
+        "ru": "Неверное значение: ожидается {expected}.",
+        "ky": "Туура эмес маани: {expected} күтүлөт.",
+    },
+}
+EXPECTED: dict[str, dict[str, str]] = {
+    "int": {"en": "a whole number", "ru": "целое число", "ky": "бүтүн сан"},
+    "decimal": {"en": "a number", "ru": "число", "ky": "сан"},
+    "date": {"en": "a date (YYYY-MM-DD)", "ru": "дата (ГГГГ-ММ-ДД)", "ky": "дата (ЖЖЖЖ-АА-КК)"},
+    "dateTime": {"en": "a date and time", "ru": "дата и время", "ky": "дата жана убакыт"},
+    "time": {"en": "a time of day", "ru": "время", "ky": "убакыт"},
+    "geopoint": {"en": "a location", "ru": "координаты", "ky": "координаттар"},
+    "geotrace": {"en": "a line", "ru": "линия", "ky": "сызык"},
+    "geoshape": {"en": "an area", "ru": "область", "ky": "аянт"},
+    "select1": {"en": "one choice", "ru": "один вариант", "ky": "бир вариант"},
+    "select": {"en": "a list of choices", "ru": "список вариантов", "ky": "варианттар тизмеси"},
+    "repeat": {"en": "a list of entries", "ru": "список записей", "ky": "жазуулар тизмеси"},
+    "string": {"en": "text", "ru": "текст", "ky": "текст"},
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem with a submission: where (with 1-based repeat positions), what, and why."""
+
+    path: str
+    code: str  # unknown_field, type_error, not_in_choices, required, constraint
+    message: str
+
+
+@dataclass(frozen=True)
+class NotChecked:
+    """An expression the engine could not evaluate; it is never counted as a failure."""
+
+    path: str
+    expression: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The outcome of validating one submission."""
+
+    valid: bool
+    issues: tuple[Issue, ...] = ()
+    not_checked: tuple[NotChecked, ...] = ()
+
+
+@dataclass
+class _Slot:
+    """One node of the instance: a question, a group, or one entry of a repeat."""
+
+    field: Field
+    path: str  # with repeat positions, e.g. /data/rep[2]/q
+    element: Element
+    value: Any = None
+    children: list[_Slot] = _default(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """What one validation run needs, and what it has found so far."""
+
+    schema: FormSchema
+    lang: str
+    fields: dict[str, Field]
+    context: FormContext | None = None
+    issues: list[Issue] = field(default_factory=list)
+    not_checked: list[NotChecked] = field(default_factory=list)
+
+    def report(self, path: str, code: str, **values: str) -> None:
+        self.issues.append(Issue(path, code, message(code, self.lang, **values)))
+
+
+def validate_submission(
+    schema: FormSchema,
+    doc: Mapping[str, Any],
+    *,
+    lang: str | None = None,
+    now: dt.datetime | None = None,
+) -> ValidationResult:
+    """Check `doc` (values keyed by absolute field path) against `schema`.
+
+    Reports unknown fields, type errors, values outside the choice list, missing required
+    values of relevant fields and failing constraints, in `lang` (default: the form's
+    default language). Expressions the engine cannot evaluate are listed in `not_checked`
+    and never count as failures. Never raises for any document.
+    """
+    run = _Run(schema, lang or schema.default_language, {f.path: f for f in schema.walk()})
+    root = Element(schema.root_name)
+    slots = _build_level(run, schema.children, doc, root, f"/{schema.root_name}")
+    run.context = make_context(root, now=now, choice_label=lambda p, v: _choice_label(run, p, v))
+    for slot in slots:
+        _check(run, slot, outer_relevant=True)
+    return ValidationResult(not run.issues, tuple(run.issues), tuple(run.not_checked))
+
+
+def message(code: str, lang: str, **values: str) -> str:
+    """The generic message for `code` in `lang` (English when the language is not known)."""
+    if code == "type_error":
+        expected = EXPECTED.get(values.get("kind", ""), EXPECTED["string"])
+        values = {"expected": expected.get(lang, expected["en"])}
+    texts = MESSAGES[code]
+    return texts.get(lang, texts["en"]).format(**values)
+
+
+# -- the instance tree, built from the document so that XPath sees what a device would send
+
+
+def _build_level(
+    run: _Run, fields: tuple[Field, ...], scope: Any, parent: Element, path: str
+) -> list[_Slot]:
+    """Slots for `fields`, whose values are keyed in `scope` (the document or a repeat entry)."""
+    if not isinstance(scope, Mapping):
+        scope = {}
+    expected: set[str] = set()
+    slots = [s for f in fields for s in _build_field(run, f, scope, parent, path, expected)]
+    for key in scope:
+        if key not in expected and not _is_meta(run.schema, key):
+            run.report(_positioned(key, fields, path), "unknown_field")
+    return slots
+
+
+def _build_field(
+    run: _Run, f: Field, scope: Mapping[Any, Any], parent: Element, path: str, expected: set[str]
+) -> list[_Slot]:
+    here = f"{path}/{f.name}"
+    if f.is_repeat:
+        expected.add(f.path)
+        return _build_repeat(run, f, scope.get(f.path), parent, here)
+    slot = _Slot(f, here, SubElement(parent, f.name))
+    if f.is_group:
+        for child in f.children:
+            slot.children += _build_field(run, child, scope, slot.element, here, expected)
+    else:
+        expected.add(f.path)
+        slot.value = scope.get(f.path)
+        slot.element.text = serialise(slot.value)
+    return [slot]
+
+
+def _build_repeat(
+    run: _Run, repeat: Field, entries: Any, parent: Element, path: str
+) -> list[_Slot]:
+    """One slot per repeat entry, each its own element, as in an XForms instance."""
+    if entries is not None and not isinstance(entries, list):
+        run.report(path, "type_error", kind="repeat")
+    slots = []
+    for position, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
+        slot = _Slot(repeat, f"{path}[{position}]", SubElement(parent, repeat.name))
+        if not isinstance(entry, Mapping):
+            run.report(slot.path, "type_error", kind="repeat")
+        slot.children = _build_level(run, repeat.children, entry, slot.element, slot.path)
+        slots.append(slot)
+    return slots
+
+
+def _positioned(key: Any, fields: tuple[Field, ...], path: str) -> str:
+    """Where an unexpected key sits: inside a repeat entry, keep the entry's position."""
+    text = str(key)
+    if fields and "[" in path:
+        base = fields[0].path.rsplit("/", 1)[0]
+        if text.startswith(base + "/"):
+            return path + text[len(base) :]
+    return text
+
+
+def _is_meta(schema: FormSchema, key: Any) -> bool:
+    parts = str(key).split("/")
+    return len(parts) > 3 and parts[1:3] == [schema.root_name, "meta"] and parts[3] in META_NAMES
+
+
+def serialise(value: Any) -> str:
+    """A value as the text of its instance element (select_multiple and geo lists joined)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        try:
+            return str(value)
+        except ValueError:  # an int too long to print
+            return ""
+    if isinstance(value, list | tuple):
+        if value and all(isinstance(v, list | tuple) for v in value):
+            return "; ".join(" ".join(_scalar_text(x) for x in point) for point in value)
+        return " ".join(_scalar_text(v) for v in value)
+    return ""
+
+
+def _scalar_text(value: Any) -> str:
+    return serialise(value) if isinstance(value, bool | int | float | str) else ""
+
+
+# -- checking, in form order; a non-relevant group hides everything below it
+
+
+def _check(run: _Run, slot: _Slot, outer_relevant: bool | None) -> None:
+    """`outer_relevant` is None when an enclosing relevance could not be evaluated."""
+    relevant = _decide(run, slot, slot.field.relevant, default=True)
+    if relevant is False:
+        return
+    relevant = None if relevant is None or outer_relevant is None else True
+    if slot.field.is_group:
+        for child in slot.children:
+            _check(run, child, relevant)
+    else:
+        _check_answer(run, slot, relevant)
+
+
+def _check_answer(run: _Run, slot: _Slot, relevant: bool | None) -> None:
+    f = slot.field
+    if is_empty(slot.value):
+        # Required cannot be judged when relevance is unknown; that is listed as not checked.
+        if relevant and _decide(run, slot, f.required, default=False):
+            run.report(slot.path, "required")
+        return
+    kind = value_kind(f)
+    if type_problem(kind, slot.value):
+        run.report(slot.path, "type_error", kind=kind)
+        return
+    for name in unknown_choices(f, kind, slot.value):
+        run.report(slot.path, "not_in_choices", value=name[:100])
+    if f.constraint and _decide(run, slot, f.constraint, default=True) is False:
+        run.issues.append(Issue(slot.path, "constraint", _constraint_message(run, f)))
+
+
+def _decide(run: _Run, slot: _Slot, expression: str | None, *, default: bool) -> bool | None:
+    """The boolean value of a bind expression at `slot`, or None when it cannot be evaluated."""
+    if expression is None or expression.strip() == "":
+        return default
+    text = expression.strip()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    if "${" in text:
+        text = _expand_references(run, text, slot.field.path)
+    assert run.context is not None
+    try:
+        return evaluate_boolean(text, run.context, node_of(run.context, slot.element))
+    except NotEvaluable as problem:
+        run.not_checked.append(NotChecked(slot.path, expression, problem.reason))
+        return None
+
+
+def _expand_references(run: _Run, expression: str, here: str) -> str:
+    """Turn ${name} into a path; relative within a shared repeat, as pyxform writes it."""
+    by_name = {f.name: f.path for f in run.fields.values()}
+    repeats = [p for p, f in run.fields.items() if f.is_repeat]
+
+    def replace(match: re.Match[str]) -> str:
+        target = by_name.get(match.group(1))
+        if target is None:
+            return match.group(0)  # left as is: the parser rejects it and it is not checked
+        around = [r for r in repeats if _under(here, r) and _under(target, r)]
+        shared = max(around, key=len, default=None)
+        if shared is None:
+            return f" {target} "
+        steps = [".."] * (here.count("/") - shared.count("/"))
+        return " " + "/".join([*steps, target[len(shared) + 1 :]]) + " "
+
+    return _REFERENCE.sub(replace, expression)
+
+
+def _under(path: str, ancestor: str) -> bool:
+    return path.startswith(ancestor + "/")
+
+
+def _constraint_message(run: _Run, f: Field) -> str:
+    texts = f.constraint_messages
+    for lang in (run.lang, run.schema.default_language, "default"):
+        if texts.get(lang):
+            return texts[lang]
+    return next((t for t in texts.values() if t), message("constraint", run.lang))
+
+
+def _choice_label(run: _Run, path: str, value: str) -> str:
+    """jr:choice-name(): the label of `value` in the field's choice list, in the run's language."""
+    f = run.fields.get(path)
+    choice = next((c for c in f.choices if c.name == value), None) if f else None
+    if choice is None:
+        return ""
+    for lang in (run.lang, run.schema.default_language, "default"):
+        if choice.labels.get(lang):
+            return choice.labels[lang]
+    return next(iter(choice.labels.values()), value)
+
+
+# -- values and their types
+
+
+def is_empty(value: Any) -> bool:
+    """An unanswered question: absent, None, empty text or an empty selection."""
+    return value is None or value == "" or (isinstance(value, list | tuple) and not value)
+
+
+def value_kind(f: Field) -> str:
+    """The XForms data type of a question ("int", "date", "select1", "geopoint", ...)."""
+    if f.is_select_one or f.type.startswith(("select one", "select_one")):
+        return "select1"
+    if f.is_select_multiple or f.type in ("rank", "select_multiple"):
+        return "select"
+    if f.data_type and f.data_type != "string":
+        return f.data_type.split(":")[-1]
+    # A field built without a bind type: fall back to pyxform's type table.
+    spec = QUESTION_TYPE_DICT.get(f.type) or {}
+    return str(spec.get("bind", {}).get("type", "string")).split(":")[-1]
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
+_ISO_PARSERS: dict[str, Callable[[str], object]] = {
+    "date": dt.date.fromisoformat,
+    "dateTime": dt.datetime.fromisoformat,
+    "time": dt.time.fromisoformat,
+}
+
+
+def type_problem(kind: str, value: Any) -> bool:
+    """True when `value` is not a valid value of the XForms type `kind`."""
+    if kind == "int":
+        return not _is_int(value) or abs(value) > 2**31 - 1
+    if kind == "decimal":
+        return not _is_number(value) or not math.isfinite(value)
+    if kind in ("date", "dateTime", "time"):
+        return not _is_temporal(kind, value)
+    if kind == "geopoint":
+        return not _is_point(value)
+    if kind in ("geotrace", "geoshape"):
+        return not _is_line(value)
+    if kind == "select":
+        return not (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+    if kind in ("select1", "binary", "barcode"):
+        return not isinstance(value, str)
+    return not (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
+def unknown_choices(f: Field, kind: str, value: Any) -> list[str]:
+    """Selected names missing from the field's list; none when the list is not in the form."""
+    if kind not in ("select1", "select") or not f.choices or f.itemset_file:
+        return []  # lists from files (select_one_from_file, external) are not known here
+    names = {c.name for c in f.choices}
+    selected = [value] if kind == "select1" else list(value)
+    return [name for name in selected if name not in names]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_temporal(kind: str, value: Any) -> bool:
+    if not isinstance(value, str) or (kind != "time" and not _DATE.match(value[:10])):
+        return False
+    if kind == "date" and len(value) != 10:
+        return False
+    try:
+        _ISO_PARSERS[kind](value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_point(value: Any) -> bool:
+    if not isinstance(value, list | tuple) or not 2 <= len(value) <= 4:
+        return False
+    if not all(_is_number(v) and math.isfinite(v) for v in value):
+        return False
+    return bool(-90 <= value[0] <= 90 and -180 <= value[1] <= 180)
+
+
+def _is_line(value: Any) -> bool:
+    if isinstance(value, str):
+        value = [[_float(x) for x in point.split()] for point in value.split(";") if point.strip()]
+    return isinstance(value, list | tuple) and bool(value) and all(map(_is_point, value))
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
