@@ -14,26 +14,14 @@ from xml.etree.ElementTree import Element, SubElement
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 
 from forms.schema import Field, FormSchema
-from forms.xpath import NotEvaluable, evaluate_boolean, make_context, node_of
-from forms.xpath_functions import FormContext
+from forms.xpath import FormContext, NotEvaluable, evaluate_boolean, make_context, node_of
 
 # OpenRosa metadata a client may send although the form does not declare it.
 META_NAMES = frozenset(
-    (
-        "instanceID",
-        "deprecatedID",
-        "instanceName",
-        "audit",
-        "entity",
-        "timeStart",
-        "timeEnd",
-        "userID",
-        "deviceID",
-    )
+    "instanceID deprecatedID instanceName audit entity timeStart timeEnd userID deviceID".split()
 )
 _TRUE = frozenset(("true()", "true", "yes", "1"))
 _FALSE = frozenset(("false()", "false", "no", "0", ""))
-_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "required": {
@@ -291,37 +279,12 @@ def _decide(run: _Run, slot: _Slot, expression: str | None, *, default: bool) ->
     text = expression.strip()
     if text in _TRUE or text in _FALSE:
         return text in _TRUE
-    if "${" in text:
-        text = _expand_references(run, text, slot.field.path)
     assert run.context is not None
     try:
         return evaluate_boolean(text, run.context, node_of(run.context, slot.element))
     except NotEvaluable as problem:
         run.not_checked.append(NotChecked(slot.path, expression, problem.reason))
         return None
-
-
-def _expand_references(run: _Run, expression: str, here: str) -> str:
-    """Turn ${name} into a path; relative within a shared repeat, as pyxform writes it."""
-    by_name = {f.name: f.path for f in run.fields.values()}
-    repeats = [p for p, f in run.fields.items() if f.is_repeat]
-
-    def replace(match: re.Match[str]) -> str:
-        target = by_name.get(match.group(1))
-        if target is None:
-            return match.group(0)  # left as is: the parser rejects it and it is not checked
-        around = [r for r in repeats if _under(here, r) and _under(target, r)]
-        shared = max(around, key=len, default=None)
-        if shared is None:
-            return f" {target} "
-        steps = [".."] * (here.count("/") - shared.count("/"))
-        return " " + "/".join([*steps, target[len(shared) + 1 :]]) + " "
-
-    return _REFERENCE.sub(replace, expression)
-
-
-def _under(path: str, ancestor: str) -> bool:
-    return path.startswith(ancestor + "/")
 
 
 def _constraint_message(run: _Run, f: Field) -> str:

@@ -3,31 +3,185 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import operator
+import re
 from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, ClassVar
 from xml.etree.ElementTree import Element
 
-from elementpath import XPath1Parser
+from elementpath import XPath1Parser, XPathContext
 from elementpath.xpath_nodes import XPathNode
 from elementpath.xpath_tokens import XPathToken
 
-from forms.xpath_functions import (
-    FUNCTIONS,
-    ChoiceLabeller,
-    FormContext,
-    Operand,
-    argument,
-    arithmetic,
-    compare,
-    operand,
-    to_boolean,
-    to_number,
-)
-
 JAVAROSA_NAMESPACE = "http://openrosa.org/javarosa"
+
+# (field path such as /data/rep/q, stored value) -> label, for jr:choice-name().
+ChoiceLabeller = Callable[[str, str], str]
+
+
+class FormContext(XPathContext):
+    """An XPath dynamic context that also knows the XForms `current()` node and choice labels."""
+
+    current: XPathNode | None = None
+    choice_label: ChoiceLabeller | None = None
+
+
+@dataclass(frozen=True)
+class NodeSet:
+    """The string values of a node-set, which XPath 1.0 compares member by member."""
+
+    texts: tuple[str, ...]
+
+
+Operand = NodeSet | bool | float | str
+
+_NUMBER = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)\s*$")
+_DATE = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def operand(value: Any) -> Operand:
+    """An evaluated XPath value as one of the four XPath 1.0 types."""
+    if isinstance(value, list):
+        if len(value) == 1 and not isinstance(value[0], XPathNode):
+            return operand(value[0])
+        return NodeSet(tuple(text_of(item) for item in value))
+    if isinstance(value, XPathNode):
+        return NodeSet((text_of(value),))
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    return str(value)
+
+
+def text_of(item: Any) -> str:
+    """The XPath string value of a node or an atomic value."""
+    if isinstance(item, XPathNode):
+        return item.compat_string_value
+    return to_string(operand(item))
+
+
+def to_number(value: Operand) -> float:
+    """XPath number(), extended as in JavaRosa: ISO dates count days since 1970-01-01."""
+    if isinstance(value, NodeSet):
+        return to_number(value.texts[0]) if value.texts else math.nan
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, float):
+        return value
+    if _NUMBER.match(value):
+        return float(value)
+    return _days_since_epoch(value)
+
+
+def _days_since_epoch(text: str) -> float:
+    text = text.strip()
+    if _DATE.match(text):
+        try:
+            return float((dt.date.fromisoformat(text) - EPOCH.date()).days)
+        except ValueError:
+            return math.nan
+    if len(text) > 10 and text[10] == "T" and _DATE.match(text[:10]):
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return math.nan
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return (moment - EPOCH).total_seconds() / 86400
+    return math.nan
+
+
+def to_string(value: Operand) -> str:
+    """XPath string()."""
+    if isinstance(value, NodeSet):
+        return value.texts[0] if value.texts else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return str(int(value)) if value == int(value) else repr(value)
+    return value
+
+
+def to_boolean(value: Operand) -> bool:
+    """XPath boolean()."""
+    if isinstance(value, NodeSet):
+        return bool(value.texts)
+    if isinstance(value, float):
+        return not math.isnan(value) and value != 0
+    return bool(value)
+
+
+_RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def compare(symbol: str, left: Operand, right: Operand) -> bool:
+    """XPath 1.0 comparison (section 3.4), with node-sets compared member by member."""
+    if isinstance(left, NodeSet) or isinstance(right, NodeSet):
+        if isinstance(left, bool) or isinstance(right, bool):
+            return _compare_scalars(symbol, to_boolean(left), to_boolean(right))
+        lefts = left.texts if isinstance(left, NodeSet) else (left,)
+        rights = right.texts if isinstance(right, NodeSet) else (right,)
+        return any(_compare_scalars(symbol, a, b) for a in lefts for b in rights)
+    return _compare_scalars(symbol, left, right)
+
+
+def _compare_scalars(symbol: str, left: bool | float | str, right: bool | float | str) -> bool:
+    relation = _RELATIONS[symbol]
+    if symbol in ("=", "!="):
+        if isinstance(left, bool) or isinstance(right, bool):
+            return relation(to_boolean(left), to_boolean(right))
+        if isinstance(left, float) or isinstance(right, float):
+            return relation(to_number(left), to_number(right))
+        return relation(left, right)
+    return relation(to_number(left), to_number(right))
+
+
+def arithmetic(symbol: str, left: Operand, right: Operand) -> float:
+    """XPath 1.0 arithmetic on numbers (IEEE 754: division by zero gives infinity or NaN)."""
+    a, b = to_number(left), to_number(right)
+    if symbol == "+":
+        return a + b
+    if symbol == "-":
+        return a - b
+    if symbol == "*":
+        return a * b
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    if symbol == "div":
+        if b == 0:
+            return math.nan if a == 0 else math.copysign(math.inf, a) * math.copysign(1, b)
+        return a / b
+    return math.fmod(a, b) if b != 0 else math.nan  # mod
+
+
+def argument(token: XPathToken, context: Any, index: int) -> Operand:
+    """The value of a function argument or operand, as an XPath 1.0 value."""
+    return operand(token[index].evaluate(copy(context)))
+
+
+def form_context(token: XPathToken, context: Any) -> FormContext:
+    """The evaluation context, or the 'missing context' error used during static parsing."""
+    if not isinstance(context, FormContext):
+        raise token.missing_context()
+    return context
 
 
 class FormXPathParser(XPath1Parser):
@@ -64,6 +218,8 @@ class CompiledExpression:
 @lru_cache(maxsize=4096)
 def compile_expression(text: str) -> CompiledExpression:
     """Parse `text` once; later calls with the same text reuse the parsed token tree."""
+    from forms import xpath_functions  # noqa: F401  registers the ODK functions on first use
+
     try:
         # A fresh parser per expression: parser instances keep parsing state.
         return CompiledExpression(text, FormXPathParser().parse(text))
@@ -137,7 +293,7 @@ def _override(symbol: str, evaluate: Callable[..., Any]) -> None:
     )
 
 
-def _register_function(
+def register_function(
     name: str, nargs: int | tuple[int, int | None], evaluate: Callable[..., Any], prefix: str | None
 ) -> None:
     key = f"{{{JAVAROSA_NAMESPACE}}}{name}" if prefix else name
@@ -161,5 +317,3 @@ for _symbol in ("=", "!=", "<", "<=", ">", ">="):
     _override(_symbol, _evaluate_comparison)
 for _symbol in ("+", "-", "*", "div", "mod"):
     _override(_symbol, _evaluate_arithmetic)
-for _name, (_nargs, _evaluate, _prefix) in FUNCTIONS.items():
-    _register_function(_name, _nargs, _evaluate, _prefix)

@@ -266,13 +266,3 @@ def test_today_is_taken_from_now_so_a_future_date_fails_its_constraint() -> None
     assert validate_submission(schema, {"/data/visit": "2024-05-01"}, now=now).valid
     future = validate_submission(schema, {"/data/visit": "2024-05-02"}, now=now)
     assert codes(future) == [("/data/visit", "constraint")]
-
-
-def test_unexpanded_references_are_resolved_by_field_name() -> None:
-    schema = make_schema(
-        make_field("/data/total", "integer"),
-        make_field("/data/women", "integer", constraint=". <= ${total}"),
-    )
-    assert codes(validate_submission(schema, {"/data/total": 3, "/data/women": 4})) == [
-        ("/data/women", "constraint")
-    ]
