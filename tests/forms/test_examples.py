@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ NAMES = [source.name for source in SOURCES]
 TRANSLATED_BINDS = ("jr:constraintMsg", "jr:requiredMsg")
 
 
+@cache
 def converted(name: str) -> ConvertResult:
     warnings: list[str] = []
     result = convert(xlsform=str(HERE / f"{name}.xlsx"), validate=False, warnings=warnings)

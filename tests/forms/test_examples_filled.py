@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from forms.convert import convert_definition
+from forms.convert import ConvertedForm, convert_definition
 from forms.examples.build import HERE
 from forms.schema import FormSchema
 from forms.validate import ValidationResult, validate_submission
@@ -17,11 +17,15 @@ Doc = dict[str, Any]
 
 
 @cache
-def schema_of(name: str) -> FormSchema:
+def converted(name: str) -> ConvertedForm:
     path = HERE / f"{name}.xlsx"
-    converted = convert_definition(path.read_bytes(), path.name)
-    assert converted.warnings == ()
-    return converted.schema
+    form = convert_definition(path.read_bytes(), path.name)
+    assert form.warnings == ()
+    return form
+
+
+def schema_of(name: str) -> FormSchema:
+    return converted(name).schema
 
 
 def validated(name: str, doc: Doc, lang: str) -> ValidationResult:
@@ -171,6 +175,22 @@ def test_each_example_declares_kyrgyz_russian_and_english_with_english_as_defaul
     for name in FILLED:
         assert set(schema_of(name).languages) == set(LANGS)
         assert schema_of(name).default_language == "en"
+
+
+def test_kenesh_treats_the_incident_report_and_only_it_as_sensitive() -> None:
+    assert [name for name in FILLED if converted(name).sensitive] == ["incident_report"]
+
+
+def test_activity_forms_create_and_update_the_same_entity_list_offline() -> None:
+    create = converted("local_action_plan_activity").entity
+    update = converted("update_lap_activity").entity
+    assert create is not None and update is not None
+    assert (create.dataset, create.creates, update.dataset, update.updates) == (
+        "lap_activities", True, "lap_activities", True,
+    )  # fmt: skip
+    assert {"ayil_aimak", "status", "progress", "budget_spent"} <= set(create.properties)
+    assert {"status", "progress", "budget_spent"} <= set(update.properties)
+    assert converted("update_lap_activity").media == ("lap_activities.csv",)
 
 
 TOTAL_MESSAGE = {
