@@ -213,7 +213,10 @@ def _positioned(key: Any, fields: tuple[Field, ...], path: str) -> str:
 
 
 def _is_meta(schema: FormSchema, key: Any) -> bool:
+    """OpenRosa metadata and XML attributes ("/data/@version"): carried, never validated."""
     parts = str(key).split("/")
+    if any(part.startswith("@") for part in parts):
+        return True
     return len(parts) > 3 and parts[1:3] == [schema.root_name, "meta"] and parts[3] in META_NAMES
 
 

@@ -70,6 +70,8 @@ def test_a_field_the_form_does_not_have_is_reported_but_openrosa_meta_is_accepte
         "/data/meta/instanceID": "uuid:1",
         "/data/meta/instanceName": "Osh open day",
         "/data/meta/entity": None,
+        "/data/@version": "1",
+        "/data/meta/entity/@dataset": "households",
     }
     result = validate_submission(SCHEMA, doc)
     assert codes(result) == [("/data/nickname", "unknown_field")]
