@@ -1,0 +1,105 @@
+"""From a JSON document keyed by field path back to OpenRosa instance XML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from forms.schema import Field, FormSchema
+from forms.values import text_value
+
+# What ODK Collect declares on the root of the instances it sends.
+_ROOT_NAMESPACES = {
+    "xmlns:jr": "http://openrosa.org/javarosa",
+    "xmlns:orx": "http://openrosa.org/xforms",
+    "xmlns:odk": "http://www.opendatakit.org/xforms",
+}
+_KNOWN_PREFIXES = ("jr:", "orx:", "odk:")
+
+
+def document_to_instance_xml(
+    document: Mapping[str, Any],
+    schema: FormSchema,
+    *,
+    instance_id: str,
+    deprecated_id: str | None = None,
+    extra_meta: Mapping[str, str] | None = None,
+) -> bytes:
+    """The instance XML of a document, elements in form order, as ODK tools expect it.
+
+    The root carries the schema's form id and version; meta/instanceID (and deprecatedID,
+    and any `extra_meta` such as instanceName) are set from the arguments. Keys the schema
+    does not know are written after the known ones, so they survive the trip.
+    """
+    root_path = "/" + schema.root_name
+    attributes = {"id": schema.form_id, **_ROOT_NAMESPACES}
+    if schema.version is not None:
+        attributes["version"] = schema.version
+    root = Element(schema.root_name, attributes)
+    meta = {"instanceID": instance_id, **({"deprecatedID": deprecated_id} if deprecated_id else {})}
+    meta.update(extra_meta or {})
+    entries = dict(document)
+    for name, value in meta.items():
+        entries[f"{root_path}/meta/{name}"] = value
+    order = {path: position for position, path in enumerate(schema.fields_by_path())}
+    _build(root, root_path, entries, schema.fields_by_path(), order)
+    return tostring(root, encoding="unicode").encode("utf-8")
+
+
+def _build(
+    scope: Element,
+    scope_path: str,
+    entries: Mapping[str, Any],
+    index: Mapping[str, Field],
+    order: Mapping[str, int],
+) -> None:
+    elements: dict[str, Element] = {scope_path: scope}
+    unknown = len(order)
+
+    def position(key: str) -> int:
+        return order.get(key.split("/@", 1)[0], unknown)
+
+    # Sorting by form order (a depth-first walk) creates every group before its followers.
+    for key in sorted(entries, key=position):
+        if not key.startswith(scope_path + "/"):
+            raise ValueError(f"The document key {key!r} is not inside {scope_path!r}.")
+        value = entries[key]
+        if "/@" in key:
+            element_path, attribute = key.split("/@", 1)
+            owner = _element_at(element_path, elements)
+            known = attribute.startswith(_KNOWN_PREFIXES)
+            owner.set(attribute if known else _local(attribute), str(value))
+            continue
+        field = index.get(key)
+        parent = _element_at(key.rsplit("/", 1)[0], elements)
+        name = key.rsplit("/", 1)[1]
+        if _is_repeat_value(value, field):
+            for entry in value:
+                _build(SubElement(parent, name), key, entry, index, order)
+        elif field is None and isinstance(value, list):  # an unknown element given repeatedly
+            for item in value:
+                SubElement(parent, name).text = None if item is None else str(item)
+        else:
+            element = elements.get(key)
+            if element is None:
+                element = elements[key] = SubElement(parent, name)
+            element.text = text_value(field, value)
+
+
+def _is_repeat_value(value: Any, field: Field | None) -> bool:
+    if field is not None and field.is_repeat:
+        return isinstance(value, list)
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _element_at(path: str, elements: dict[str, Element]) -> Element:
+    element = elements.get(path)
+    if element is None:
+        parent_path, name = path.rsplit("/", 1)
+        element = elements[path] = SubElement(_element_at(parent_path, elements), name)
+    return element
+
+
+def _local(attribute: str) -> str:
+    return attribute.split(":", 1)[-1]
