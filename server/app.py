@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from server import __version__
+from server.auth.deps import PolicyGate
 from server.db import make_engine
 from server.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from server.http.problems import install_problem_handlers
@@ -23,6 +24,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="Kenesh",
         version=__version__,
         description="Offline-first field data collection for UNSCR 1325 monitoring.",
+        # Every route passes the policy gate first: credentials, then the route's verb.
+        dependencies=[PolicyGate],
     )
     app.state.settings = settings
     app.state.secret_key = settings.resolved_secret_key()

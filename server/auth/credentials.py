@@ -1,0 +1,110 @@
+"""Resolve a request's credentials (bearer JWT, bearer app user key, /v1/key/{key}/ URL) to a Principal."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from server import errors
+from server.auth.principal import Principal
+from server.auth.tokens import is_app_user_key, read_session_jwt
+from server.db import unit_of_work
+from server.errors import Problem
+from server.models import Actor, AppUser, AuthSession, User
+from server.models.base import utcnow
+
+KEY_PREFIX = "/v1/key/"
+
+
+def key_from_path(path: str) -> str | None:
+    """The app user key of a `/v1/key/{key}/…` URL, or None for other URLs."""
+    if not path.startswith(KEY_PREFIX):
+        return None
+    return path[len(KEY_PREFIX):].split("/", 1)[0]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer …` header (None when absent; 401 when garbled)."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(errors.TOKEN_MALFORMED, "Use `Authorization: Bearer <token>`.")
+    return token.strip()
+
+
+def resolve(engine: Engine, secret: str, *, path: str, authorization: str | None) -> Principal | None:
+    """The principal behind the request's credentials; None when it carries none."""
+    url_key = key_from_path(path)
+    token = bearer_token(authorization)
+    if url_key is None and token is None:
+        return None
+    with unit_of_work(engine, write=False) as uow:
+        if url_key is not None:
+            return _from_url_key(uow.session, url_key)
+        assert token is not None
+        if is_app_user_key(token):
+            return _from_bearer_key(uow.session, token)
+        return _from_jwt(uow.session, secret, token)
+
+
+def _from_url_key(session: Session, key: str) -> Principal:
+    # ODK Collect reacts to Central's statuses: a key of the wrong shape is 401, an unknown
+    # or revoked key of the right shape is 403.
+    if not is_app_user_key(key):
+        raise Problem(errors.TOKEN_MALFORMED, "The key in the URL is not a well-formed app user key.")
+    found = _app_user_by_key(session, key)
+    if found is None or found[0]:
+        raise Problem(errors.KEY_UNKNOWN)
+    return found[1]
+
+
+def _from_bearer_key(session: Session, key: str) -> Principal:
+    found = _app_user_by_key(session, key)
+    if found is None:
+        raise Problem(errors.TOKEN_INVALID, "The app user key is not known.")
+    if found[0]:
+        raise Problem(errors.TOKEN_REVOKED)
+    return found[1]
+
+
+def _app_user_by_key(session: Session, key: str) -> tuple[bool, Principal] | None:
+    """(revoked?, principal) for a stored key; deleting the app user revokes its key too."""
+    row = session.exec(
+        select(AuthSession, Actor, AppUser)
+        .join(Actor, Actor.id == AuthSession.actor_id)  # type: ignore[arg-type]
+        .join(AppUser, AppUser.actor_id == Actor.id)  # type: ignore[arg-type]
+        .where(AuthSession.token == key)
+    ).first()
+    if row is None:
+        return None
+    cred, actor, app_user = row
+    assert actor.id is not None
+    principal = Principal(
+        actor_id=actor.id, kind="app_user", display_name=actor.display_name,
+        project_id=app_user.project_id,
+    )
+    return cred.revoked_at is not None or actor.deleted_at is not None, principal
+
+
+def _from_jwt(session: Session, secret: str, token: str) -> Principal:
+    claims = read_session_jwt(secret, token)
+    row = session.exec(
+        select(AuthSession, Actor, User)
+        .join(Actor, Actor.id == AuthSession.actor_id)  # type: ignore[arg-type]
+        .join(User, User.actor_id == Actor.id)  # type: ignore[arg-type]
+        .where(AuthSession.id == claims.session_id, AuthSession.actor_id == claims.actor_id)
+    ).first()
+    if row is None:
+        # Correctly signed but never issued here (e.g. a database restored from backup).
+        raise Problem(errors.TOKEN_REVOKED)
+    cred, actor, user = row
+    if cred.revoked_at is not None or actor.deleted_at is not None:
+        raise Problem(errors.TOKEN_REVOKED)
+    if cred.expires_at is not None and cred.expires_at <= utcnow():
+        raise Problem(errors.TOKEN_EXPIRED)
+    assert actor.id is not None
+    return Principal(
+        actor_id=actor.id, kind="user", display_name=actor.display_name,
+        is_admin=user.is_admin, session_id=cred.id,
+    )

@@ -1,0 +1,110 @@
+"""FastAPI dependencies: the current principal, and the policy gate every route passes first."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlmodel import Session, select
+
+from server import errors
+from server.auth import credentials
+from server.auth.principal import Principal
+from server.db import unit_of_work
+from server.errors import Problem
+from server.policy import PUBLIC, Access, authorize
+from server.policy_routes import route_verb
+
+_UNSET = object()
+_PROJECT_PARAM = re.compile(r"/projects/\{(\w+)\}")
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """The request's principal, None without credentials; bad credentials are a 401 (or 403)."""
+    cached = getattr(request.state, "principal", _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[return-value]
+    principal = credentials.resolve(
+        request.app.state.engine, request.app.state.secret_key,
+        path=request.url.path, authorization=request.headers.get("authorization"),
+    )
+    request.state.principal = principal
+    return principal
+
+
+def require_principal(request: Request) -> Principal:
+    """The request's principal; 401 when it carries no credentials."""
+    principal = optional_principal(request)
+    if principal is None:
+        raise Problem(errors.AUTH_REQUIRED, headers={"WWW-Authenticate": 'Bearer realm="kenesh"'})
+    return principal
+
+
+def policy_gate(request: Request) -> None:
+    """Runs before every route: credentials first, then the route's verb from the policy table.
+
+    Routes that concern one form, or that need more than the project-level decision, call
+    `server.policy.authorize` again with the form row.
+    """
+    route = request.scope.get("route")
+    renderer = getattr(route, "problem_renderer", None)
+    if renderer is not None:  # OpenRosa routes answer their errors in XML, this one included
+        request.state.problem_renderer = renderer
+    path = getattr(route, "path", None)
+    if path is None:
+        return
+    verb = route_verb(request.method, path)
+    if verb is None:
+        if path.startswith("/v1"):  # fail closed: a route nobody wrote a policy entry for
+            raise Problem(errors.FORBIDDEN, "This route has no entry in the policy table.")
+        return
+    if verb == PUBLIC:
+        return
+    principal = require_principal(request)
+    project_id = _project_id(path, request.path_params, principal)
+    xml_form_id = request.path_params.get("xmlFormId")
+    with unit_of_work(request.app.state.engine, write=False) as uow:
+        sensitive = _form_sensitive(uow.session, project_id, xml_form_id)
+        request.state.access = authorize(
+            uow.session, principal, verb, project_id, xml_form_id=xml_form_id, sensitive=sensitive
+        )
+
+
+def _project_id(path: str, params: dict[str, Any], principal: Principal) -> int | None:
+    match = _PROJECT_PARAM.search(path)
+    if match is None:
+        # An app user's requests always concern its one project (e.g. the sync API).
+        return principal.project_id
+    raw = str(params.get(match.group(1), ""))
+    if not raw.isdigit():
+        raise Problem(errors.NOT_FOUND)
+    return int(raw)
+
+
+def _form_sensitive(session: Session, project_id: int | None, xml_form_id: str | None) -> bool:
+    if project_id is None or xml_form_id is None:
+        return False
+    try:
+        from server.models.forms import Form
+    except ImportError:  # forms not installed yet: nothing is sensitive
+        return False
+    form = session.exec(select(Form).where(
+        Form.project_id == project_id, Form.xml_form_id == xml_form_id,
+        Form.deleted_at.is_(None),  # type: ignore[union-attr]
+    )).first()
+    return bool(form is not None and form.sensitive)
+
+
+def granted_access(request: Request) -> Access:
+    """What the policy gate decided for this request (routes with a project-level verb)."""
+    access = getattr(request.state, "access", None)
+    if access is None:
+        raise Problem(errors.FORBIDDEN, "This route was not authorized by the policy gate.")
+    return access  # type: ignore[no-any-return]
+
+
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+GrantedAccess = Annotated[Access, Depends(granted_access)]
+PolicyGate = Depends(policy_gate)

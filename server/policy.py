@@ -1,0 +1,170 @@
+"""The one place that decides who may do what: roles, verbs, `can()` (pure) and `authorize()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from server import errors
+from server.auth.principal import Principal
+from server.errors import Problem
+from server.models import FormAssignment, PersonalDataGrant, Project, ProjectRole
+
+ADMIN, APP_USER, MANAGER, ANALYST, COLLECTOR = "admin", "app-user", "manager", "analyst", "collector"
+PUBLIC = "public"  # the route table's verb for routes that need no credentials
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role as GET /v1/roles shows it (ids and system names follow ODK Central where they exist)."""
+
+    id: int
+    system: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+ROLES = (
+    Role(1, ADMIN, "Administrator"),
+    Role(2, APP_USER, "App User"),
+    Role(3, MANAGER, "Project Manager"),
+    Role(4, ANALYST, "Analyst", ("viewer",)),
+    Role(5, COLLECTOR, "Data Collector", ("formfill",)),
+)
+# Roles a web user can hold in a project (admin is site-wide, app-user is a kind of actor).
+PROJECT_ROLES = (MANAGER, ANALYST, COLLECTOR)
+
+
+def find_role(key: str | int) -> Role | None:
+    """A role by numeric id, system name or ODK Central alias (viewer, formfill)."""
+    text = str(key).strip().lower()
+    for role in ROLES:
+        if text in (str(role.id), role.system, *role.aliases):
+            return role
+    return None
+
+
+# Verbs any signed-in web user has without a project role.
+WEB_USER_SITE_VERBS = frozenset({"project.list", "user.current", "role.list", "session.end"})
+
+_READ = frozenset({
+    "project.read", "form.list", "form.read", "submission.list", "submission.read", "export",
+    "odata", "dataset.read", "entity.read", "conflict.read",
+})
+_FILL = frozenset({"form.list", "form.read", "form.fill", "submission.create", "sync",
+                   "dataset.read", "entity.read"})
+
+ROLE_VERBS: dict[str, frozenset[str]] = {
+    MANAGER: _READ | _FILL | {
+        "project.update", "app_user.manage", "assignment.manage", "scope.manage",
+        "personal_data.grant", "form.create", "form.update", "form.delete", "submission.update",
+        "submission.review", "submission.delete", "dataset.manage", "entity.update",
+        "conflict.resolve",
+    },
+    ANALYST: _READ,
+    # Collectors read records too, but only within the project's record scope (server.services.scope).
+    COLLECTOR: _FILL | {"project.read", "submission.list", "submission.read"},
+    APP_USER: _FILL,
+}
+# Verbs that show an individual's data: on sensitive forms an analyst needs a grant for them.
+PERSONAL_DATA_VERBS = frozenset({
+    "submission.list", "submission.read", "export", "odata", "entity.read", "conflict.read",
+})
+# An app user reaches a form only when the form is assigned to it.
+APP_USER_FORM_VERBS = frozenset({"form.read", "form.fill", "submission.create"})
+
+ALL_VERBS = frozenset().union(*ROLE_VERBS.values(), WEB_USER_SITE_VERBS, {
+    "project.create", "project.delete", "user.manage", "audit.read",
+})
+
+
+def can(
+    principal: Principal, verb: str, *, project_role: str | None, form_assigned: bool = False,
+    sensitive: bool = False, personal_data_granted: bool = False,
+) -> bool:
+    """Whether `principal`, holding `project_role` in the project at hand (None: no project), may `verb`."""
+    if principal.is_admin:
+        return True
+    if project_role is None:
+        return principal.kind == "user" and verb in WEB_USER_SITE_VERBS
+    if verb not in ROLE_VERBS.get(project_role, frozenset()):
+        return False
+    if project_role == APP_USER and verb in APP_USER_FORM_VERBS and not form_assigned:
+        return False
+    if project_role == ANALYST and sensitive and verb in PERSONAL_DATA_VERBS:
+        return personal_data_granted
+    return True
+
+
+@dataclass(frozen=True)
+class Access:
+    """What authorize() found: the principal's role in the project and what it may see."""
+
+    principal: Principal
+    project_id: int | None
+    role: str | None
+    personal_data: bool  # may see personal data of the project's sensitive forms
+
+
+def project_role_of(session: Session, principal: Principal, project_id: int) -> str | None:
+    """The principal's role in the project (admin, manager, analyst, collector, app-user) or None."""
+    if principal.is_admin:
+        return ADMIN
+    if principal.kind == "app_user":
+        return APP_USER if principal.project_id == project_id else None
+    row = session.get(ProjectRole, (project_id, principal.actor_id))
+    return row.role if row else None
+
+
+def form_assigned(session: Session, actor_id: int, project_id: int, xml_form_id: str) -> bool:
+    found = session.exec(select(FormAssignment).where(
+        FormAssignment.project_id == project_id, FormAssignment.xml_form_id == xml_form_id,
+        FormAssignment.actor_id == actor_id,
+    )).first()
+    return found is not None
+
+
+def personal_data_granted(session: Session, role: str | None, actor_id: int, project_id: int) -> bool:
+    if role in (ADMIN, MANAGER):
+        return True
+    if role != ANALYST:
+        return False
+    return session.get(PersonalDataGrant, (project_id, actor_id)) is not None
+
+
+def authorize(
+    session: Session, principal: Principal, verb: str, project_id: int | None = None, *,
+    form: Any = None, xml_form_id: str | None = None, sensitive: bool | None = None,
+) -> Access:
+    """Allow `verb` or raise: 404 when the principal may not know the project exists, else 403.
+
+    `form` is a forms row (its `xml_form_id` and `sensitive` are read); without it, pass
+    `xml_form_id` and `sensitive` when the verb concerns one form.
+    """
+    if project_id is None:
+        if not can(principal, verb, project_role=None):
+            raise Problem(errors.FORBIDDEN)
+        return Access(principal, None, ADMIN if principal.is_admin else None, principal.is_admin)
+    project = session.get(Project, project_id)
+    role = project_role_of(session, principal, project_id)
+    if project is None or project.deleted_at is not None or role is None:
+        raise Problem(errors.NOT_FOUND)
+    if form is not None:
+        xml_form_id = form.xml_form_id
+        sensitive = bool(getattr(form, "sensitive", False)) if sensitive is None else sensitive
+    assigned = role == APP_USER and xml_form_id is not None and form_assigned(
+        session, principal.actor_id, project_id, xml_form_id
+    )
+    granted = personal_data_granted(session, role, principal.actor_id, project_id)
+    allowed = can(
+        principal, verb, project_role=role, form_assigned=assigned, sensitive=bool(sensitive),
+        personal_data_granted=granted,
+    )
+    if not allowed:
+        raise Problem(errors.FORBIDDEN)
+    return Access(principal, project_id, role, granted)
+
+
+require = authorize  # the contract's other name for it

@@ -1,0 +1,55 @@
+"""The append-only audit log: services add rows in their own unit of work; nothing edits or deletes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from sqlmodel import Session, col, select
+
+from server.models import Audit
+from server.models.base import iso
+
+
+def record_audit(
+    session: Session, actor_id: int | None, action: str, target: str | None = None,
+    details: dict[str, Any] | None = None, request_id: str | None = None,
+) -> None:
+    """Add an audit row to the caller's transaction (it is written when the caller commits)."""
+    session.add(Audit(
+        actor_id=actor_id, action=action, target=target, details=details, request_id=request_id,
+    ))
+
+
+def request_id_of(request: Request) -> str | None:
+    """The request id the middleware gave this request (to pass to record_audit)."""
+    return getattr(request.state, "request_id", None)
+
+
+def list_audits(
+    session: Session, *, action: str | None = None, start: datetime | None = None,
+    end: datetime | None = None, limit: int = 1000, offset: int = 0,
+) -> list[Audit]:
+    """Audit rows, newest first, filtered by action (a trailing `.*` matches a family) and time."""
+    query = select(Audit)
+    if action:
+        if action.endswith(".*"):
+            query = query.where(col(Audit.action).startswith(action[:-1]))
+        else:
+            query = query.where(Audit.action == action)
+    if start is not None:
+        query = query.where(Audit.logged_at >= start)
+    if end is not None:
+        query = query.where(Audit.logged_at <= end)
+    query = query.order_by(col(Audit.logged_at).desc(), col(Audit.id).desc())
+    return list(session.exec(query.offset(offset).limit(limit)))
+
+
+def audit_json(row: Audit) -> dict[str, Any]:
+    """ODK Central's audit shape (actorId, action, acteeId, details, loggedAt) plus our fields."""
+    return {
+        "id": row.id, "actorId": row.actor_id, "action": row.action, "acteeId": row.target,
+        "target": row.target, "details": row.details, "requestId": row.request_id,
+        "loggedAt": iso(row.logged_at),
+    }
