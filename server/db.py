@@ -81,16 +81,24 @@ class UnitOfWork:
         self.session = Session(bind, expire_on_commit=False)
         self.write = write
         self.committed = False
+        self._before_commit: list[Any] = []
         self._after_commit: list[Any] = []
 
     def commit(self) -> None:
         """Commit the request's work; a second commit in one unit of work is a programming error."""
         if self.committed:
             raise RuntimeError("unit of work committed twice")
+        for hook in self._before_commit:
+            hook(self.session)
         self.session.commit()
         self.committed = True
         for callback in self._after_commit:
             callback()
+
+    def before_commit(self, hook: Any) -> None:
+        """Run `hook(session)` as the last statements of the transaction (e.g. the sync counter)."""
+        if hook not in self._before_commit:
+            self._before_commit.append(hook)
 
     def after_commit(self, callback: Any) -> None:
         """Run `callback` once the transaction has committed (e.g. remove replaced files)."""
