@@ -1,0 +1,174 @@
+"""Streamed CSV exports: one table as CSV bytes, or every table in a zip like ODK Central's."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO
+
+from forms.export.cells import Cell, csv_text
+from forms.export.plan import ExportPlan
+from forms.export.rows import SubmissionRow, rows_for_submission
+
+Spool = Callable[[], IO[bytes]]
+_FLUSH_CHARS = 256 * 1024  # buffered CSV text per table before it is encoded and passed on
+_COPY_BYTES = 256 * 1024
+
+
+def default_spool() -> IO[bytes]:
+    """Scratch space for repeat tables: memory up to 8 MiB, then an anonymous temp file."""
+    return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+
+
+class CsvTable:
+    """CSV text for one table, as ODK Central writes it: UTF-8, no BOM, LF line ends.
+
+    Quoting follows RFC 4180 (fields with a comma, quote or line break are quoted). Text
+    cells are neutralised against formula injection on the way in.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+        # Python's csv module only quotes the characters of its line terminator, so a row
+        # holding a bare carriage return is written with every field quoted.
+        self._quoted = csv.writer(self._buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def add(self, row: Sequence[Cell]) -> None:
+        """Append one row."""
+        texts = [csv_text(cell) for cell in row]
+        if any("\r" in text for text in texts):
+            self._quoted.writerow(texts)
+        else:
+            self._writer.writerow(texts)
+
+    @property
+    def pending(self) -> int:
+        """Characters written since the last take()."""
+        return self._buffer.tell()
+
+    def take(self) -> bytes:
+        """The rows added since the last call, encoded."""
+        data = self._buffer.getvalue().encode("utf-8")
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return data
+
+
+def write_csv_rows(rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
+    """Encode rows (header included, if wanted) as CSV, yielding chunks of bytes as they fill."""
+    table = CsvTable()
+    for row in rows:
+        table.add(row)
+        if table.pending >= _FLUSH_CHARS:
+            yield table.take()
+    tail = table.take()
+    if tail:
+        yield tail
+
+
+def csv_stream(plan: ExportPlan, submissions: Iterable[SubmissionRow]) -> Iterator[bytes]:
+    """The main table alone as CSV (Central's `submissions.csv`), header row first."""
+
+    def main_rows() -> Iterator[Sequence[Cell]]:
+        yield plan.main.headers
+        for submission in submissions:
+            yield rows_for_submission(plan, submission)[plan.main.name][0]
+
+    return write_csv_rows(main_rows())
+
+
+def csv_zip_stream(
+    plan: ExportPlan,
+    submissions: Iterable[SubmissionRow],
+    form_id: str | None = None,
+    *,
+    spool: Spool = default_spool,
+) -> Iterator[bytes]:
+    """A zip of `{form_id}.csv` and one `{form_id}-{repeat}.csv` per repeat, as Central names them.
+
+    The main table streams straight into the archive while submissions arrive; each repeat
+    table is written to a `spool()` file meanwhile (memory stays flat) and copied into the
+    archive after the main table. Entries carry ZIP64 headers because a streamed entry's
+    size is unknown when its header is written.
+    """
+    names = _file_names(plan, form_id)
+    sink = _ChunkSink()
+    archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED)
+    tables = {table.name: CsvTable() for table in plan.tables}
+    spools = {table.name: spool() for table in plan.tables[1:]}
+    try:
+        for table in plan.tables:
+            tables[table.name].add(table.headers)
+        with archive.open(names[plan.main.name], "w", force_zip64=True) as entry:
+            for submission in submissions:
+                for name, rows in rows_for_submission(plan, submission).items():
+                    for row in rows:
+                        tables[name].add(row)
+                _flush(tables, spools, entry, plan.main.name, _FLUSH_CHARS)
+                yield from sink.drain()
+            _flush(tables, spools, entry, plan.main.name, 0)
+        yield from sink.drain()
+        for table in plan.tables[1:]:
+            yield from _copy_entry(archive, sink, names[table.name], spools[table.name])
+        archive.close()
+        yield from sink.drain()
+    finally:
+        for file in spools.values():
+            file.close()
+
+
+def _flush(
+    tables: dict[str, CsvTable], spools: dict[str, IO[bytes]], entry: IO[bytes], main: str,
+    threshold: int,
+) -> None:
+    for name, table in tables.items():
+        if table.pending > threshold:
+            (entry if name == main else spools[name]).write(table.take())
+
+
+def _copy_entry(
+    archive: zipfile.ZipFile, sink: _ChunkSink, name: str, source: IO[bytes]
+) -> Iterator[bytes]:
+    source.seek(0)
+    with archive.open(name, "w", force_zip64=True) as entry:
+        while chunk := source.read(_COPY_BYTES):
+            entry.write(chunk)
+            yield from sink.drain()
+    yield from sink.drain()
+
+
+def _file_names(plan: ExportPlan, form_id: str | None) -> dict[str, str]:
+    """File names in the zip; `form_id` renames the form's prefix (Central uses xmlFormId)."""
+    names = {}
+    for table in plan.tables:
+        stem = table.name
+        if form_id is not None and stem.startswith(plan.main.name):
+            stem = form_id + stem[len(plan.main.name) :]
+        names[table.name] = f"{stem}.csv"
+    return names
+
+
+class _ChunkSink(io.RawIOBase):
+    """A write-only, unseekable stream that hands on what zipfile writes to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> Iterator[bytes]:
+        """Yield what has been written since the last drain."""
+        if self._chunks:
+            chunk = b"".join(self._chunks)
+            self._chunks.clear()
+            yield chunk
