@@ -9,9 +9,13 @@ from sync.records import (
     ConflictSide,
     FieldWrite,
     RecordState,
+    conflict_of,
     contested_registers,
+    meta_to_json,
     open_conflicts,
     same_value,
+    side_to_json,
+    state_from_json,
 )
 
 __all__ = [
@@ -33,11 +37,15 @@ __all__ = [
     "RecordState",
     "Timestamp",
     "cap_remote",
+    "conflict_of",
     "contested_registers",
     "merge",
+    "meta_to_json",
     "open_conflicts",
     "parse_op",
     "plan_push",
     "resolve_conflict",
     "same_value",
+    "side_to_json",
+    "state_from_json",
 ]

@@ -12,9 +12,13 @@ __all__ = [
     "ConflictSide",
     "FieldWrite",
     "RecordState",
+    "conflict_of",
     "contested_registers",
+    "meta_to_json",
     "open_conflicts",
     "same_value",
+    "side_to_json",
+    "state_from_json",
 ]
 
 # The deleted flag is merged like a field (a "register") under this reserved name, so a delete
@@ -168,3 +172,54 @@ def open_conflicts(state: RecordState) -> tuple[Conflict, ...]:
 def contested_registers(state: RecordState) -> dict[str, tuple[Any, ...]]:
     """For each field whose concurrent writes disagree, every concurrently written value."""
     return {c.field: (c.kept.value, *(s.value for s in c.others)) for c in open_conflicts(state)}
+
+
+def side_to_json(side: ConflictSide) -> dict[str, Any]:
+    """One side of a conflict in the REST shape ``{value, device, hlc, op_id}``."""
+    return {"value": side.value, "device": side.device_id, "hlc": side.hlc, "op_id": side.op_id}
+
+
+def meta_to_json(state: RecordState) -> dict[str, Any]:
+    """The write metadata of a record as JSON, for storage next to its fields.
+
+    Values stay in the record's ``fields``; this holds who wrote each of them and the
+    concurrent writes (with their values) that ``state_from_json`` needs to rebuild the state.
+    """
+    return {
+        "fields": {name: _write_json(w) for name, w in state.field_meta.items()},
+        "deleted": _write_json(state.deleted_meta) if state.deleted_meta else None,
+        "siblings": {
+            name: [[s.value, *_write_json(s.write)] for s in sides]
+            for name, sides in state.siblings.items()
+        },
+    }
+
+
+def state_from_json(
+    record_id: str,
+    version: int,
+    fields: Mapping[str, Any],
+    deleted: bool,
+    meta: Mapping[str, Any],
+    conflict_fields: frozenset[str] | set[str] = frozenset(),
+) -> RecordState:
+    """Rebuild a RecordState from stored columns and the JSON of ``meta_to_json``."""
+    siblings = {
+        name: tuple(ConflictSide.of(value, FieldWrite(*rest)) for value, *rest in sides)
+        for name, sides in meta.get("siblings", {}).items()
+    }
+    deleted_meta = meta.get("deleted")
+    return RecordState(
+        record_id=record_id,
+        version=version,
+        fields=dict(fields),
+        field_meta={name: FieldWrite(*w) for name, w in meta.get("fields", {}).items()},
+        deleted=deleted,
+        deleted_meta=FieldWrite(*deleted_meta) if deleted_meta else None,
+        siblings=siblings,
+        conflict_fields=frozenset(conflict_fields),
+    )
+
+
+def _write_json(write: FieldWrite) -> list[Any]:
+    return [write.version, write.hlc, write.device_id, write.op_id]
