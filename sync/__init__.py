@@ -2,7 +2,15 @@
 
 from sync.hlc import CappedTimestamp, Clock, HLCFormatError, Timestamp, cap_remote
 from sync.merge import Choice, ChosenValue, MergeResult, MergeStatus, merge, resolve_conflict
-from sync.ops import Attachment, InvalidOpError, Op, PlannedOp, parse_op, plan_push
+from sync.ops import (
+    Attachment,
+    InvalidOpError,
+    Op,
+    PlannedOp,
+    parse_op,
+    plan_push,
+    with_capped_clock,
+)
 from sync.records import (
     DELETION,
     Conflict,
@@ -48,4 +56,5 @@ __all__ = [
     "same_value",
     "side_to_json",
     "state_from_json",
+    "with_capped_clock",
 ]

@@ -123,7 +123,11 @@ class Clock:
         return self._advance(self._wall, self._counter + 1)
 
     def receive(self, remote: Timestamp) -> Timestamp:
-        """Merge a received timestamp so that the next reading is later than both clocks."""
+        """Merge a received timestamp so that the next reading is later than both clocks.
+
+        A server caps device timestamps with ``cap_remote`` first, or one phone with a clock a
+        year ahead would drag the server's clock, and every later write, along with it.
+        """
         physical = self._now_ms()
         wall = max(self._wall, remote.wall_ms, physical)
         if wall == self._wall == remote.wall_ms:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from sync.hlc import HLCFormatError, Timestamp
+from sync.hlc import DEFAULT_MAX_SKEW_MS, HLCFormatError, Timestamp, cap_remote
 from sync.records import DELETION
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "PushDecision",
     "parse_op",
     "plan_push",
+    "with_capped_clock",
 ]
 
 OpType = Literal["submission", "entity"]
@@ -135,6 +136,16 @@ def parse_op(device_id: str, raw: Mapping[str, Any]) -> Op:
         dataset=raw.get("dataset"),
         attachments=tuple(_attachment(a) for a in attachments),
     )
+
+
+def with_capped_clock(
+    op: Op, server_now_ms: int, max_skew_ms: int = DEFAULT_MAX_SKEW_MS
+) -> tuple[Op, bool]:
+    """The op with its HLC capped at server time plus the allowed skew, and whether it was."""
+    capped = cap_remote(op.timestamp, server_now_ms, max_skew_ms)
+    if not capped.skewed:
+        return op, False
+    return replace(op, hlc=capped.timestamp.encode()), True
 
 
 def _attachment(raw: Mapping[str, Any]) -> Attachment:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync.merge import ChosenValue, merge, resolve_conflict
+from sync.merge import Choice, ChosenValue, merge, resolve_conflict
 from sync.ops import InvalidOpError
 from sync.records import DELETION, RecordState, contested_registers, open_conflicts
 from tests.sync.factories import apply_all, created, hlc, make_op
@@ -295,15 +295,10 @@ def conflicted_record() -> RecordState:
     return apply_all(one, two, start=record())
 
 
-def resolve(state: RecordState, choice: object) -> tuple[RecordState, bool]:
+def resolve(state: RecordState, choice: Choice) -> tuple[RecordState, bool]:
     [conflict] = open_conflicts(state)
     return resolve_conflict(
-        state,
-        conflict,
-        choice,
-        hlc=hlc(100, "server"),
-        device_id="user:7",
-        op_id="res-1",  # type: ignore[arg-type]
+        state, conflict, choice, hlc=hlc(100, "server"), device_id="user:7", op_id="res-1"
     )
 
 
@@ -363,3 +358,17 @@ def test_resolving_a_field_without_an_open_conflict_is_refused() -> None:
 
     with pytest.raises(ValueError):
         resolve_conflict(closed, conflict, "kept", hlc=hlc(1), device_id="u", op_id="y")
+
+
+def test_a_stored_conflict_can_be_resolved_after_a_later_edit_changed_the_field() -> None:
+    state = conflicted_record()
+    [stored] = open_conflicts(state)
+    later = merge(state, make_op(device_id="phone-3", base_version=3, fields={"status": "paused"}))
+
+    resolved, changed = resolve_conflict(
+        later.state, stored, "other", hlc=hlc(100, "server"), device_id="user:7", op_id="res-2"
+    )
+
+    assert changed
+    assert resolved.fields["status"] == "done"
+    assert not resolved.conflict

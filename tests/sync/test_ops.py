@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sync.ops import Attachment, InvalidOpError, Op, parse_op, plan_push
+from sync.ops import Attachment, InvalidOpError, Op, parse_op, plan_push, with_capped_clock
 from sync.records import DELETION
 from tests.sync.factories import hlc, make_op
 
@@ -149,3 +149,19 @@ def test_a_malformed_op_is_refused_with_a_code(change: dict[str, Any], code: str
         parse_op("phone-1", raw)
 
     assert error.value.code == code
+
+
+def test_an_op_from_a_device_a_year_ahead_is_stamped_at_the_servers_limit() -> None:
+    op = make_op(hlc=hlc(365 * 86_400_000, counter=3))
+
+    capped, skewed = with_capped_clock(op, server_now_ms=1764450000000)
+
+    assert skewed
+    assert capped.hlc == hlc(300_000, counter=3)
+    assert capped.op_id == op.op_id
+
+
+def test_an_op_with_a_sane_clock_keeps_its_timestamp() -> None:
+    op = make_op(hlc=hlc(1_000))
+
+    assert with_capped_clock(op, server_now_ms=1764450000000) == (op, False)
