@@ -9,7 +9,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO
 
-from forms.export.cells import Cell, csv_text
+from forms.export.cells import FORMULA_TRIGGERS, Cell, csv_text
 from forms.export.plan import ExportPlan
 from forms.export.rows import SubmissionRow, rows_for_submission
 
@@ -39,8 +39,15 @@ class CsvTable:
 
     def add(self, row: Sequence[Cell]) -> None:
         """Append one row."""
-        texts = [csv_text(cell) for cell in row]
-        if any("\r" in text for text in texts):
+        # csv_text inlined for the commonest cells (text, empty, integers): this loop is the hot
+        # path of every CSV export.
+        texts = [
+            ("'" + cell if cell and cell[0] in FORMULA_TRIGGERS else cell)
+            if cell.__class__ is str
+            else "" if cell is None else str(cell) if cell.__class__ is int else csv_text(cell)
+            for cell in row
+        ]
+        if "\r" in "".join(texts):
             self._quoted.writerow(texts)
         else:
             self._writer.writerow(texts)

@@ -155,8 +155,13 @@ def _value_getter(plan: ExportPlan, path: str, field: Field | None) -> _Getter:
         # A document may leave the instanceID out; it is the submission's own.
         return lambda data, sub, key, parent: convert(data.get(path) or sub.instance_id)
 
+    # Answers that already have the column's type skip the converter: this is the hot path.
+    ready = str if convert is as_text else int if convert is as_number else None
+
     def get(data: Document, sub: SubmissionRow, key: str, parent: str) -> Cell:
         value = data.get(path)
+        if value.__class__ is ready:
+            return None if value == "" else value
         return None if value is None or value == "" else convert(value)
 
     return get
@@ -165,12 +170,12 @@ def _value_getter(plan: ExportPlan, path: str, field: Field | None) -> _Getter:
 def _converter(plan: ExportPlan, field: Field | None) -> Callable[[Any], Cell]:
     if field is None:
         return as_text
+    if plan.labels and (field.is_select_one or field.is_select_multiple):
+        return _label_converter(plan, field)
     if field.data_type in ("int", "integer", "decimal") or field.type in ("integer", "decimal"):
         return as_number
     if field.data_type == "date" or field.type == "date":
         return as_date
-    if plan.labels and (field.is_select_one or field.is_select_multiple):
-        return _label_converter(plan, field)
     return as_text
 
 

@@ -77,6 +77,13 @@ def test_negative_numbers_from_number_questions_are_never_escaped(count, amount)
     assert row["note"] == "'" + str(count)
 
 
+def test_a_zero_answer_is_zero_and_an_empty_text_answer_is_empty():
+    plan = plan_export([make_form()])
+    [row] = rows_for_submission(plan, make_submission(note="", count=0, amount=0.0))["inj"]
+
+    assert row[1:4] == [None, 0, 0.0]
+
+
 def test_numbers_sent_as_text_for_a_number_question_become_numbers():
     plan = plan_export([make_form()])
     [row] = rows_for_submission(plan, make_submission(count="-7", amount="-0.5"))["inj"]
