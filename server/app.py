@@ -12,7 +12,7 @@ from server.auth.deps import PolicyGate
 from server.db import make_engine
 from server.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from server.http.problems import install_problem_handlers
-from server.routes import health
+from server.routes import form_drafts, forms, health
 from server.settings import Settings, get_settings
 
 
@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(form_drafts.router)
+    app.include_router(forms.router)
     # Order matters: the request id must exist before the body limit can answer.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

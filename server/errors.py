@@ -49,6 +49,31 @@ NOT_FOUND = _problem("resource.not_found", 404, "Could not find the resource you
 CONFLICT = _problem("resource.conflict", 409, "The request conflicts with the current state.")
 ALREADY_EXISTS = _problem("resource.exists", 409, "A resource already exists with that identity.")
 
+# Forms (XLSForm conversion, drafts, versions, media).
+XLSFORM_INVALID = _problem("xlsform.invalid", 400, "The form definition is not valid.")
+XLSFORM_WARNINGS = _problem(
+    "xlsform.warnings", 400,
+    "The form definition is valid but has warnings; send ignoreWarnings=true to accept them.",
+)
+FORM_TOO_LARGE = _problem("form.too_large", 413, "The form definition is larger than allowed.")
+FORM_EXISTS = _problem("form.exists", 409, "A form with this xmlFormId already exists in the project.")
+FORM_ID_MISMATCH = _problem(
+    "form.id_mismatch", 400, "The definition's form id does not match the form being updated."
+)
+FORM_ID_INVALID = _problem("form.id_invalid", 400, "The form id cannot be used.")
+FORM_MISSING_META = _problem(
+    "form.missing_meta", 400, "The form has no meta/instanceID field to identify submissions."
+)
+FORM_VERSION_UNCHANGED = _problem(
+    "form.version_unchanged", 409,
+    "A published version of this form already has this version string; change the version.",
+)
+FORM_NOT_PUBLISHED = _problem("form.not_published", 409, "The form has no published version.")
+FORM_NO_DRAFT = _problem("form.no_draft", 404, "The form has no draft.")
+FORM_ATTACHMENT_UNKNOWN = _problem(
+    "form.attachment_unknown", 404, "The form definition declares no file by that name."
+)
+
 
 def problem_type(code: str) -> ProblemType:
     """The catalogue entry for `code` (KeyError for an unknown code: a programming error)."""

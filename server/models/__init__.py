@@ -13,8 +13,9 @@ from server.models.accounts import (
 )
 from server.models.base import metadata
 from server.models.core import Actor, Project, User
+from server.models.forms import Blob, Form, FormAttachment, FormDef
 
 __all__ = [
     "ActorScope", "AppUser", "Audit", "AuthSession", "FormAssignment", "LoginFailure",
     "PersonalDataGrant", "ProjectRole", "ProjectScope",
-    "Actor", "Project", "User", "metadata"]
+    "Actor", "Blob", "Form", "FormAttachment", "FormDef", "Project", "User", "metadata"]

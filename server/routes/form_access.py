@@ -1,0 +1,93 @@
+"""Shared plumbing of the form routes: who may see which definition, uploads, file responses."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+from sqlmodel import Session
+
+from server import errors
+from server.errors import Problem
+from server.models import Blob, Form, FormDef
+from server.policy import APP_USER, COLLECTOR, Access, can
+from server.services import forms as form_service
+from server.services.form_upload import Upload
+from server.settings import Settings
+from server.storage import iter_blob
+
+V1 = "/v1"
+KEY_PREFIX = "/v1/key/{token}"  # ODK Collect's app user URLs; the same routes answer there
+
+
+def may_manage(access: Access) -> bool:
+    """Managers (and admins) see drafts and may change forms."""
+    return can(access.principal, "form.update", project_role=access.role)
+
+
+def sees_closed_forms(access: Access) -> bool:
+    """Data collectors and app users only ever see open and closing forms (ODK Central's
+    open_form.read); everyone else who may read forms sees closed ones too."""
+    return access.principal.is_admin or access.role not in (COLLECTOR, APP_USER)
+
+
+def check_readable(access: Access, form: Form, definition: FormDef | None) -> None:
+    """ODK Central's canReadForm: unpublished definitions need form.update, closed forms
+    need more than a data collector's reading right."""
+    if definition is None or definition.published_at is None:
+        if not may_manage(access):
+            raise Problem(errors.FORBIDDEN, "Only project managers can see form drafts.")
+    elif form.state == "closed" and not sees_closed_forms(access):
+        raise Problem(errors.FORBIDDEN, "This form is closed.")
+
+
+def readable_form(session: Session, access: Access, project_id: int, xml_form_id: str) -> Form:
+    """The form, checked readable through the definition `GET …/forms/{id}` shows."""
+    form = form_service.get_form(session, project_id, xml_form_id)
+    check_readable(access, form, form_service.shown_definition(session, form))
+    return form
+
+
+def is_true(value: str | None) -> bool:
+    """ODK Central's isTrue for query flags: only the word true (any case) is true."""
+    return (value or "").strip().lower() == "true"
+
+
+async def read_upload(request: Request) -> Upload | None:
+    """The request body as a form definition, or None for an empty body."""
+    content = await request.body()
+    if not content.strip():
+        return None
+    return Upload(
+        content=content,
+        content_type=request.headers.get("content-type"),
+        form_id_fallback=request.headers.get("x-xlsform-formid-fallback"),
+    )
+
+
+def xml_response(definition: FormDef) -> Response:
+    """The XForm, byte for byte as stored."""
+    return Response(content=definition.xml, media_type="application/xml")
+
+
+def blob_response(
+    request: Request, settings: Settings, blob: Blob, filename: str, content_type: str
+) -> Response:
+    """A stored file with ODK Central's ETag (its md5) and 304 on a matching If-None-Match."""
+    etag = f'"{blob.md5}"'
+    if blob.md5 in (request.headers.get("if-none-match") or ""):
+        return Response(status_code=304, headers={"ETag": etag})
+    headers = {"ETag": etag, "Content-Disposition": content_disposition(filename)}
+    if blob.size is not None:
+        headers["Content-Length"] = str(blob.size)
+    return StreamingResponse(
+        iter_blob(settings.data_dir, blob.path), media_type=content_type, headers=headers
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """attachment; filename="…"; filename*=UTF-8''… (RFC 6266, as ODK Central sends it)."""
+    from urllib.parse import quote
+
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+

@@ -1,0 +1,142 @@
+"""Content-addressed files under KENESH_DATA_DIR: streamed in, hashed on the way, stored once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+BLOB_DIR = "blobs"
+READ_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """A file written to the data directory; `path` is relative to it."""
+
+    sha256: str
+    md5: str
+    size: int
+    path: str
+
+
+class BlobTooLarge(Exception):
+    """The stream went past the size the caller allowed; nothing was kept."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the content exceeds the limit of {limit} bytes")
+
+
+class _BlobWriter:
+    """A temporary file beside the blob store, hashing as it is written."""
+
+    def __init__(self, data_dir: Path, max_bytes: int | None) -> None:
+        self.root = Path(data_dir)
+        self.max_bytes = max_bytes
+        tmp_dir = self.root / BLOB_DIR / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        # Same filesystem as the final place, so the rename below is atomic.
+        fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
+        self.file = os.fdopen(fd, "wb")
+        self.tmp_path = Path(name)
+        self.sha256 = hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise BlobTooLarge(self.max_bytes)
+        self.sha256.update(chunk)
+        self.md5.update(chunk)
+        self.file.write(chunk)
+
+    def finish(self) -> StoredBlob:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        sha = self.sha256.hexdigest()
+        relative = blob_path(sha)
+        target = self.root / relative
+        if target.exists():
+            # Same content already stored: keep the existing file, drop the copy.
+            self.tmp_path.unlink(missing_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.tmp_path, target)
+            _fsync_dir(target.parent)
+        return StoredBlob(sha, self.md5.hexdigest(), self.size, relative)
+
+    def abandon(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+        self.tmp_path.unlink(missing_ok=True)
+
+
+def blob_path(sha256: str) -> str:
+    """Where the blob with this sha256 lives, relative to the data directory."""
+    return f"{BLOB_DIR}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def store_stream(
+    data_dir: Path, chunks: Iterable[bytes], *, max_bytes: int | None = None
+) -> StoredBlob:
+    """Write `chunks` to the blob store (temp file, fsync, rename) and return its hashes."""
+    writer = _BlobWriter(data_dir, max_bytes)
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+        return writer.finish()
+    except BaseException:
+        writer.abandon()
+        raise
+
+
+async def store_async_stream(
+    data_dir: Path, chunks: AsyncIterable[bytes], *, max_bytes: int | None = None
+) -> StoredBlob:
+    """store_stream for an async source such as a request body."""
+    writer = _BlobWriter(data_dir, max_bytes)
+    try:
+        async for chunk in chunks:
+            if chunk:
+                writer.write(chunk)
+        return writer.finish()
+    except BaseException:
+        writer.abandon()
+        raise
+
+
+def store_bytes(data_dir: Path, content: bytes) -> StoredBlob:
+    """Store content already in memory (a small generated file, an uploaded form)."""
+    return store_stream(data_dir, [content])
+
+
+def blob_file(data_dir: Path, relative: str) -> Path:
+    """The absolute path of a stored blob."""
+    return Path(data_dir) / relative
+
+
+def iter_blob(data_dir: Path, relative: str) -> Iterator[bytes]:
+    """Read a stored blob in chunks (for streaming responses)."""
+    with open(blob_file(data_dir, relative), "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            yield chunk
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not every platform lets a directory be opened.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
