@@ -12,13 +12,14 @@ from server.auth.principal import Principal
 from server.errors import Problem
 from server.models import FormAssignment, PersonalDataGrant, Project, ProjectRole
 
-ADMIN, APP_USER, MANAGER, ANALYST, COLLECTOR = "admin", "app-user", "manager", "analyst", "collector"
+ADMIN, APP_USER, MANAGER = "admin", "app-user", "manager"
+ANALYST, COLLECTOR = "analyst", "collector"
 PUBLIC = "public"  # the route table's verb for routes that need no credentials
 
 
 @dataclass(frozen=True)
 class Role:
-    """A role as GET /v1/roles shows it (ids and system names follow ODK Central where they exist)."""
+    """A role as GET /v1/roles shows it (ids and system names follow ODK Central)."""
 
     id: int
     system: str
@@ -64,7 +65,8 @@ ROLE_VERBS: dict[str, frozenset[str]] = {
         "conflict.resolve",
     },
     ANALYST: _READ,
-    # Collectors read records too, but only within the project's record scope (server.services.scope).
+    # Collectors read records too, but only within the project's record scope
+    # (server.services.scope).
     COLLECTOR: _FILL | {"project.read", "submission.list", "submission.read"},
     APP_USER: _FILL,
 }
@@ -84,7 +86,7 @@ def can(
     principal: Principal, verb: str, *, project_role: str | None, form_assigned: bool = False,
     sensitive: bool = False, personal_data_granted: bool = False,
 ) -> bool:
-    """Whether `principal`, holding `project_role` in the project at hand (None: no project), may `verb`."""
+    """Whether `principal`, with `project_role` in the project (None: no project), may `verb`."""
     if principal.is_admin:
         return True
     if project_role is None:
@@ -109,7 +111,7 @@ class Access:
 
 
 def project_role_of(session: Session, principal: Principal, project_id: int) -> str | None:
-    """The principal's role in the project (admin, manager, analyst, collector, app-user) or None."""
+    """The principal's role in the project (admin, manager, analyst, collector, app-user)."""
     if principal.is_admin:
         return ADMIN
     if principal.kind == "app_user":
@@ -126,7 +128,9 @@ def form_assigned(session: Session, actor_id: int, project_id: int, xml_form_id:
     return found is not None
 
 
-def personal_data_granted(session: Session, role: str | None, actor_id: int, project_id: int) -> bool:
+def personal_data_granted(
+    session: Session, role: str | None, actor_id: int, project_id: int
+) -> bool:
     if role in (ADMIN, MANAGER):
         return True
     if role != ANALYST:

@@ -16,7 +16,10 @@ ROUTE_VERBS: dict[tuple[str, str], str] = {
     ("GET", "/v1/users"): "user.manage",
     ("POST", "/v1/users"): "user.manage",
     ("GET", "/v1/users/{actorId}"): "user.manage",
+    ("DELETE", "/v1/users/{actorId}"): "user.manage",
     ("PUT", "/v1/users/{actorId}/password"): "user.current",
+    ("POST", "/v1/assignments/{roleId}/{actorId}"): "user.manage",
+    ("DELETE", "/v1/assignments/{roleId}/{actorId}"): "user.manage",
     ("GET", "/v1/roles"): "role.list",
     ("GET", "/v1/audits"): "audit.read",
     # Projects (server/routes/projects.py).

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """accounts, sessions, roles, scopes and audit log
 
 Revision ID: 0002
@@ -11,7 +12,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import server.models.base
-
 
 revision = '0002'
 down_revision = '0001'

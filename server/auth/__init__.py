@@ -1,1 +1,1 @@
-"""Authentication: who is asking (web user session or app user key), checked before anything else."""
+"""Authentication: who is asking, checked before anything else."""

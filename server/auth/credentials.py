@@ -1,4 +1,4 @@
-"""Resolve a request's credentials (bearer JWT, bearer app user key, /v1/key/{key}/ URL) to a Principal."""
+"""Resolve a request's credentials (session JWT, app user key, /v1/key/ URL) to a Principal."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def resolve(engine: Engine, secret: str, *, path: str, authorization: str | None) -> Principal | None:
+def resolve(
+    engine: Engine, secret: str, *, path: str, authorization: str | None
+) -> Principal | None:
     """The principal behind the request's credentials; None when it carries none."""
     url_key = key_from_path(path)
     token = bearer_token(authorization)
@@ -52,7 +54,7 @@ def _from_url_key(session: Session, key: str) -> Principal:
     # ODK Collect reacts to Central's statuses: a key of the wrong shape is 401, an unknown
     # or revoked key of the right shape is 403.
     if not is_app_user_key(key):
-        raise Problem(errors.TOKEN_MALFORMED, "The key in the URL is not a well-formed app user key.")
+        raise Problem(errors.TOKEN_MALFORMED, "The key in the URL is not a well-formed key.")
     found = _app_user_by_key(session, key)
     if found is None or found[0]:
         raise Problem(errors.KEY_UNKNOWN)

@@ -1,4 +1,4 @@
-"""Sessions, app users, project roles, form assignments, record scopes, grants, login failures, audits."""
+"""Accounts: sessions, app users, roles, assignments, scopes, grants, login failures, audits."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ class AuthSession(SQLModel, table=True):
     actor_id: int = Field(sa_column=_actor_fk(nullable=False, index=True))
     # Only app user keys are stored: web sessions are JWTs that carry the id (jti) instead.
     token: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
     expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
@@ -51,7 +53,9 @@ class ProjectRole(SQLModel, table=True):
     project_id: int = Field(sa_column=_project_fk(primary_key=True))
     actor_id: int = Field(sa_column=_actor_fk(primary_key=True, index=True))
     role: str = Field(sa_column=Column(String(16), nullable=False))
-    granted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    granted_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 class FormAssignment(SQLModel, table=True):
@@ -86,14 +90,16 @@ class ActorScope(SQLModel, table=True):
 
 
 class PersonalDataGrant(SQLModel, table=True):
-    """A manager's permission for an analyst to see personal data of the project's sensitive forms."""
+    """A manager's permission for an analyst to see personal data of sensitive forms."""
 
     __tablename__ = "personal_data_grants"
 
     project_id: int = Field(sa_column=_project_fk(primary_key=True))
     actor_id: int = Field(sa_column=_actor_fk(primary_key=True))
     granted_by: int | None = Field(default=None, sa_column=_actor_fk("SET NULL"))
-    granted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    granted_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 class LoginFailure(SQLModel, table=True):
@@ -108,7 +114,9 @@ class LoginFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(sa_column=Column(String(320), nullable=False))
     client_address: str = Field(sa_column=Column(String(64), nullable=False))
-    failed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    failed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 class Audit(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""The append-only audit log: services add rows in their own unit of work; nothing edits or deletes."""
+"""The append-only audit log: rows join the caller's unit of work; nothing edits or deletes."""
 
 from __future__ import annotations
 

@@ -47,7 +47,9 @@ def create_user(
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """Replace a user's password hash."""
+    """Replace a user's password hash; every session of the user ends at once."""
+    from server.services.sessions import revoke_actor_sessions  # sessions imports this module
+
     if reason := password_problem(password):
         raise Problem(errors.REQUEST_INVALID, reason)
     user.password_hash = hash_password(password)
@@ -55,3 +57,4 @@ def set_password(session: Session, user: User, password: str) -> None:
     if actor is not None:
         actor.updated_at = utcnow()
     session.add(user)
+    revoke_actor_sessions(session, user.actor_id)
