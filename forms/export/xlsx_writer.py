@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -44,19 +45,38 @@ def xlsx_stream(
         sheet.append([_header_cell(sheet, text) for text in table.labels(plan.lang)])
         sheet.append([_header_cell(sheet, text) for text in table.headers])
         sheets[table.name] = sheet
-    for submission in submissions:
-        for name, rows in rows_for_submission(plan, submission).items():
-            sheet = sheets[name]
-            for row in rows:
-                sheet.append(xlsx_row(row))
     output = spool()
     try:
-        workbook.save(output)
+        try:
+            for submission in submissions:
+                for name, rows in rows_for_submission(plan, submission).items():
+                    sheet = sheets[name]
+                    for row in rows:
+                        sheet.append(xlsx_row(row))
+            workbook.save(output)
+        except BaseException:
+            _discard(sheets.values())
+            raise
         output.seek(0)
         while chunk := output.read(_CHUNK):
             yield chunk
     finally:
         output.close()
+
+
+def _discard(sheets: Iterable[WriteOnlyWorksheet]) -> None:
+    """Remove the temporary files of sheets never saved.
+
+    openpyxl deletes a write-only sheet's temporary file when the workbook is saved, or else
+    at interpreter exit: a failed export in a long-running server would leave it on disk.
+    """
+    for sheet in sheets:
+        with contextlib.suppress(Exception):  # a sheet saved already refuses to close again
+            sheet.close()
+        writer = sheet._writer  # openpyxl has no public way to abandon a write-only sheet
+        if writer is not None:
+            with contextlib.suppress(OSError, ValueError):
+                writer.cleanup()
 
 
 def xlsx_row(row: Sequence[Cell]) -> list[Cell]:

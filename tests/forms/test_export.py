@@ -6,12 +6,14 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.worksheet._writer import ALL_TEMP_FILES as openpyxl_temp_files
 
 from forms.convert import convert_definition
 from forms.export import (
@@ -320,6 +322,21 @@ def test_xlsx_cells_are_typed_numbers_and_dates():
     assert old["visited"] == datetime(2026, 3, 1)
     assert old["SubmissionDate"] == datetime(2026, 3, 8, 9, 30, 15, 250000)
     assert workbook["consult"].cell(3, 2).number_format == "General"
+
+
+def test_an_xlsx_export_that_fails_midway_leaves_no_temporary_files_behind():
+    plan = plan_export(versions())
+
+    def failing() -> Iterator[SubmissionRow]:
+        yield OLD
+        raise ConnectionError("database went away")
+
+    before = set(openpyxl_temp_files)
+    with pytest.raises(ConnectionError):
+        b"".join(xlsx_stream(plan, failing()))
+    assert set(openpyxl_temp_files) == before
+    b"".join(xlsx_stream(plan, [OLD, NEW]))
+    assert set(openpyxl_temp_files) == before
 
 
 def test_formula_like_text_is_neutralised_in_csv_and_xlsx_but_negative_numbers_are_not():
