@@ -25,7 +25,7 @@ from forms.export import (
     rows_for_submission,
     xlsx_stream,
 )
-from forms.schema import FormSchema
+from forms.schema import Field, FormSchema
 
 LANGS = "label::Kyrgyz (ky) | label::Russian (ru) | label::English (en)"
 
@@ -404,3 +404,27 @@ def as_csv(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def test_two_repeats_with_one_name_get_numbered_files_like_central():
+    # pyxform refuses this, but an uploaded XForm may do it.
+    def person(group: str) -> Field:
+        repeat = Field(f"/data/{group}/person", "person", "repeat",
+                       children=(Field(f"/data/{group}/person/name", "name", "text"),))
+        return Field(f"/data/{group}", group, "group", children=(repeat,))
+
+    schema = FormSchema("people", None, "People", "data", (), "en",
+                        (person("home"), person("work")))
+    plan = plan_export([schema])
+    names = read_zip(b"".join(csv_zip_stream(plan, [], form_id="people")))
+
+    assert sorted(names) == ["people-person~1.csv", "people-person~2.csv", "people.csv"]
+
+
+def test_values_seen_in_the_data_but_declared_by_no_version_get_split_columns_too():
+    plan = plan_export(versions(), union_versions=False, split_select_multiples=True,
+                       observed_choices={"/data/colors": ["red", "purple"]})
+
+    headers = plan.main.headers
+    assert headers[headers.index("colors"):headers.index("district")] == [
+        "colors", "colors/red", "colors/blue", "colors/purple"]
