@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from typing import Literal as TypingLiteral
 
 from forms.odata.errors import (
@@ -26,6 +28,7 @@ ENTITY_FILTER_FIELDS = frozenset({
     "__system/creatorId", "__system/conflict",
 })
 DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+_MAX_TOKENS = 1000  # keeps evaluation recursion shallow; real filters are a few dozen
 _COMPARATORS = ("eq", "ne", "lt", "le", "gt", "ge")
 # OData operators and functions Central does not implement: valid OData, so 501 not 400.
 _UNSUPPORTED_WORDS = frozenset({
@@ -142,10 +145,13 @@ def parse_filter(
     """
     if not isinstance(text, str) or not text.strip():
         raise unparseable("The expression is empty.")
-    parser = _Parser(text, _tokens(text), plan, fields)
+    tokens = _tokens(text)
+    if len(tokens) > _MAX_TOKENS:
+        raise unparseable(f"The expression is longer than {_MAX_TOKENS} tokens.")
+    parser = _Parser(text, tokens, plan, fields)
     expr = parser.expression()
     parser.expect_end()
-    return expr
+    return parser.resolved(expr)
 
 
 class _Parser:
@@ -158,6 +164,7 @@ class _Parser:
         self.plan = plan
         self.fields = fields
         self.depth = 0
+        self.members: list[tuple[str, _Token]] = []
 
     def peek(self) -> _Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -272,18 +279,25 @@ class _Parser:
 
     def member(self, token: _Token) -> Member:
         name = token.text
-        if name.startswith("$root/"):
-            if not name.startswith("$root/Submissions/"):
-                raise unsupported_field(name, token.at)
-            name = name[len("$root/Submissions/"):]
-        if name in self.fields:
-            return Member(name)
         if name in _UNSUPPORTED_WORDS or name in _COMPARATORS or name in ("and", "or", "not"):
             raise unsupported_expression("CommonExpression", 0, self.text)
-        path = self._form_field(name)
-        if path is None:
-            raise unsupported_field(token.text, token.at)
-        return Member(name, path)
+        if name.startswith("$root/Submissions/"):
+            name = name[len("$root/Submissions/"):]
+        # Fields are checked once the whole text parses: syntax errors come first (400).
+        self.members.append((name, token))
+        return Member(name)
+
+    def resolved(self, expr: FilterExpr) -> FilterExpr:
+        """`expr` with every form field member given its path; 501.5 for unknown fields."""
+        paths: dict[str, str] = {}
+        for name, token in self.members:
+            if name in self.fields:
+                continue
+            path = self._form_field(name)
+            if path is None:
+                raise unsupported_field(token.text, token.at)
+            paths[name] = path
+        return _with_paths(expr, paths) if paths else expr
 
     def _form_field(self, name: str) -> str | None:
         if self.plan is None or name.startswith("__"):
@@ -296,6 +310,20 @@ class _Parser:
                 )
                 return None if f.is_group or inside_repeat else f.path
         return None
+
+
+def _with_paths(expr: Any, paths: Mapping[str, str]) -> Any:
+    if isinstance(expr, Member):
+        return Member(expr.name, paths.get(expr.name))
+    if isinstance(expr, Call):
+        return Call(expr.function, _with_paths(expr.argument, paths))
+    if isinstance(expr, Compare):
+        return Compare(expr.op, _with_paths(expr.left, paths), _with_paths(expr.right, paths))
+    if isinstance(expr, And | Or):
+        return type(expr)(_with_paths(expr.left, paths), _with_paths(expr.right, paths))
+    if isinstance(expr, Not):
+        return Not(_with_paths(expr.operand, paths))
+    return expr
 
 
 def _number(text: str) -> int | float:
