@@ -67,6 +67,11 @@ CREATE TABLE IF NOT EXISTS forms (key TEXT PRIMARY KEY, body TEXT NOT NULL);
 """
 
 
+def _dumps(value: Any) -> str:
+    """Strict JSON: NaN and infinity are refused when the edit is made, not by the server."""
+    return json.dumps(value, allow_nan=False)
+
+
 class ClientStore:
     """Queries over the local store. Methods never commit: callers wrap them in ``transaction``."""
 
@@ -121,7 +126,7 @@ class ClientStore:
         """Queue an op and show it in the local view of its record."""
         self._db.execute(
             "INSERT INTO outbox (client_seq, op_id, type, record_id, body) VALUES (?, ?, ?, ?, ?)",
-            (op.client_seq, op.op_id, op.type, op.record_id, json.dumps(op_to_wire(op))),
+            (op.client_seq, op.op_id, op.type, op.record_id, _dumps(op_to_wire(op))),
         )
         row = self._record_row(op.type, op.record_id)
         if row is None:
@@ -256,7 +261,12 @@ class ClientStore:
 
     def queue_blob(self, sha256: str, path: str) -> None:
         """Remember a file to upload before the op that references it is pushed."""
-        self._db.execute("INSERT OR IGNORE INTO blobs (sha256, path) VALUES (?, ?)", (sha256, path))
+        # The same content attached again from another file: the newer path is the one to read.
+        self._db.execute(
+            "INSERT INTO blobs (sha256, path) VALUES (?, ?) ON CONFLICT (sha256)"
+            " DO UPDATE SET path = excluded.path WHERE uploaded = 0",
+            (sha256, path),
+        )
 
     def blobs_to_upload(self) -> list[tuple[str, str]]:
         """(sha256, path) of every queued file not uploaded yet."""
