@@ -9,34 +9,22 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from server.db import unit_of_work
-from server.models import Project
-from server.policy import find_role
-from server.services.app_users import create_app_user
-from server.services.roles import assign_form, assign_project_role
-from server.services.sessions import sign_in
-from server.services.users import create_user
-from server.settings import Settings
+from tests.factories import bearer, headers_for, make_app_user, make_project, make_user
 
-PASSWORD = "a long enough passphrase 42"
 MARKDOWN = "text/markdown"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def xlsform(form_id: str = "simple", version: str = "1", *, extra: str = "",
-            title: str = "Simple", columns: str = "") -> bytes:
-    """A small markdown XLSForm; `extra` adds survey rows, `columns` a header column."""
-    header = "| | type | name | label |" + (f" {columns} |" if columns else "")
-    pad = " |" if columns else ""
+def xlsform(form_id: str = "simple", version: str = "1", *, title: str = "Simple") -> bytes:
+    """A small markdown XLSForm with two questions."""
     return f"""
-| survey |  |  |  |{pad}
-{header}
-| | integer | age | Age |{pad}
-| | text | village | Village |{pad}
-{extra}
-| settings | | | |{pad}
-| | form_id | version | form_title |{pad}
-| | {form_id} | {version} | {title} |{pad}
+| survey |  |  |  |
+| | type | name | label |
+| | integer | age | Age |
+| | text | village | Village |
+| settings | | | |
+| | form_id | version | form_title |
+| | {form_id} | {version} | {title} |
 """.encode()
 
 
@@ -72,35 +60,20 @@ class Api:
 
 @pytest.fixture
 def project_id(engine: Engine) -> int:
-    with unit_of_work(engine) as uow:
-        project = Project(name="Batken monitoring")
-        uow.session.add(project)
-        uow.session.flush()
-        assert project.id is not None
-        uow.commit()
-        return project.id
+    return make_project(engine)
 
 
 @pytest.fixture
-def sign_in_as(client: Any, engine: Engine, settings: Settings,
-               project_id: int) -> Callable[..., Api]:
+def sign_in_as(client: Any, app: Any, engine: Engine, project_id: int) -> Callable[..., Api]:
     """sign_in_as("manager") -> an Api for a new web user with that role in the project."""
     count = iter(range(1000))
 
     def make(role: str | None, *, admin: bool = False) -> Api:
-        with unit_of_work(engine) as uow:
-            email = f"user{next(count)}@example.org"
-            _user, actor = create_user(uow.session, email, PASSWORD, is_admin=admin)
-            assert actor.id is not None
-            if role is not None:
-                found = find_role(role)
-                assert found is not None
-                assign_project_role(uow.session, project_id, actor.id, found)
-            signed = sign_in(uow.session, email=email, password=PASSWORD, client_address="test",
-                             secret=settings.resolved_secret_key(), ttl_hours=1)
-            uow.commit()
-        assert signed.token is not None
-        return Api(client, {"Authorization": f"Bearer {signed.token}"})
+        actor_id = make_user(
+            engine, f"user{next(count)}@example.org", role=role,
+            project=project_id if role else None, admin=admin,
+        )
+        return Api(client, headers_for(app, actor_id))
 
     return make
 
@@ -115,15 +88,7 @@ def app_user(client: Any, engine: Engine, project_id: int) -> Callable[..., Api]
     """app_user("simple", ...) -> an Api for a new app user assigned those forms."""
 
     def make(*xml_form_ids: str) -> Api:
-        with unit_of_work(engine) as uow:
-            actor, _app_user, key = create_app_user(uow.session, project_id, "Phone 1", None)
-            assert actor.id is not None
-            role = find_role("app-user")
-            assert role is not None
-            for xml_form_id in xml_form_ids:
-                assign_form(uow.session, project_id, xml_form_id, actor.id, role)
-            token = key.token
-            uow.commit()
-        return Api(client, {"Authorization": f"Bearer {token}"})
+        _actor_id, key = make_app_user(engine, project_id, forms=xml_form_ids)
+        return Api(client, bearer(key))
 
     return make
