@@ -12,7 +12,7 @@ from server.auth.deps import PolicyGate
 from server.db import make_engine
 from server.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from server.http.problems import install_problem_handlers
-from server.routes import form_drafts, forms, health
+from server.routes import form_drafts, forms, health, openrosa, submissions
 from server.routes import app_users, assignments, audits, projects, sessions, users
 from server.settings import Settings, get_settings
 
@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(health.router)
     for accounts_router in (sessions, users, projects, app_users, assignments, audits):
         app.include_router(accounts_router.router)
+    app.include_router(openrosa.router)
+    app.include_router(submissions.router)
     app.include_router(form_drafts.router)
     app.include_router(forms.router)
     # Order matters: the request id must exist before the body limit can answer.

@@ -13,9 +13,17 @@ from server.models.accounts import (
 )
 from server.models.base import metadata
 from server.models.core import Actor, Project, User
+from server.models.changes import ChangeCounter
 from server.models.forms import Blob, Form, FormAttachment, FormDef
+from server.models.submissions import (
+    Submission,
+    SubmissionAttachment,
+    SubmissionComment,
+    SubmissionDef,
+)
 
 __all__ = [
     "ActorScope", "AppUser", "Audit", "AuthSession", "FormAssignment", "LoginFailure",
     "PersonalDataGrant", "ProjectRole", "ProjectScope",
-    "Actor", "Blob", "Form", "FormAttachment", "FormDef", "Project", "User", "metadata"]
+    "Actor", "Blob", "ChangeCounter", "Submission", "SubmissionAttachment", "SubmissionComment",
+    "SubmissionDef", "Form", "FormAttachment", "FormDef", "Project", "User", "metadata"]

@@ -1,0 +1,185 @@
+"""Submissions over ODK Central's REST API: list, read, create, edit, review, comments, files."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from server.errors import Problem
+from server import errors
+from server.http.deps import ReadUoW, SettingsDep, WriteUoW
+from server.policy_routes import register
+from server.routes.form_access import blob_response, readable_form
+from server.auth.deps import GrantedAccess
+from server.services import submission_views as views
+from server.services.audit import record_audit, request_id_of
+from server.services.submissions import (
+    IncomingFile,
+    Sender,
+    current_definition_of,
+    edit_rest,
+    fill_attachments,
+    get_submission,
+    receive_rest,
+)
+from server.storage import store_async_stream
+
+router = APIRouter(tags=["submissions"])
+BASE = "/v1/projects/{projectId}/forms/{xmlFormId}/submissions"
+
+
+def _audit_sensitive(request: Request, session: Any, form: Any, action: str, target: str) -> None:
+    # Reading a sensitive form's records is always on the record (incident reports).
+    if form.sensitive:
+        record_audit(session, request.state.principal.actor_id, action, target,
+                     request_id=request_id_of(request))
+
+
+@router.get(BASE)
+def list_submissions(projectId: int, xmlFormId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    return [views.submission_json(s, d) for s, d in views.list_submissions(uow.session, form)]
+
+
+@router.post(BASE)
+async def create_submission(
+    request: Request, projectId: int, xmlFormId: str, uow: WriteUoW, deviceID: str | None = None
+) -> dict[str, Any]:
+    xml = await request.body()
+    sender = Sender(request.state.principal, deviceID, request.headers.get("user-agent"))
+    receipt = receive_rest(uow.session, projectId, xmlFormId, xml, sender)
+    uow.commit()
+    return views.submission_json(receipt.submission, receipt.definition)
+
+
+@router.get(BASE + "/{instanceId}.xml")
+def submission_xml(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> Response:
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = get_submission(uow.session, form, unquote(instanceId))
+    _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
+    uow.commit()
+    return Response(current_definition_of(uow.session, submission).xml, media_type="application/xml")
+
+
+@router.get(BASE + "/{instanceId}")
+def get_one(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = get_submission(uow.session, form, unquote(instanceId))
+    _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
+    uow.commit()
+    return views.submission_json(submission, current_definition_of(uow.session, submission))
+
+
+@router.put(BASE + "/{instanceId}")
+async def edit(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
+    xml = await request.body()
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    sender = Sender(request.state.principal, None, request.headers.get("user-agent"))
+    receipt = edit_rest(uow.session, form, unquote(instanceId), xml, sender)
+    uow.commit()
+    return views.submission_json(receipt.submission, receipt.definition)
+
+
+@router.patch(BASE + "/{instanceId}")
+async def review(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
+    body = await _json_object(request)
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = get_submission(uow.session, form, unquote(instanceId))
+    views.set_review_state(uow.session, submission, body)
+    uow.commit()
+    return views.submission_json(submission, current_definition_of(uow.session, submission))
+
+
+@router.delete(BASE + "/{instanceId}")
+def delete(projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, bool]:
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    views.soft_delete(uow.session, get_submission(uow.session, form, unquote(instanceId)))
+    uow.commit()
+    return {"success": True}
+
+
+@router.get(BASE + "/{instanceId}/versions")
+def versions(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = get_submission(uow.session, form, unquote(instanceId))
+    return [
+        views.version_json(d) | {"xml": d.xml.decode("utf-8", "replace")}
+        for d in views.list_versions(uow.session, submission)
+    ]
+
+
+@router.get(BASE + "/{instanceId}/attachments")
+def attachments(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = get_submission(uow.session, form, unquote(instanceId))
+    return views.attachment_list_json(uow.session, current_definition_of(uow.session, submission))
+
+
+@router.get(BASE + "/{instanceId}/attachments/{name}")
+def attachment(request: Request, settings: SettingsDep, projectId: int, xmlFormId: str, instanceId: str, name: str, uow: WriteUoW, access: GrantedAccess) -> Response:
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = get_submission(uow.session, form, unquote(instanceId))
+    blob = views.attachment_file(uow.session, current_definition_of(uow.session, submission), name)
+    _audit_sensitive(request, uow.session, form, "submission.attachment.read", f"{submission.instance_id}/{name}")
+    uow.commit()
+    return blob_response(request, settings, blob, name, blob.content_type or "application/octet-stream")
+
+
+@router.post(BASE + "/{instanceId}/attachments/{name}")
+async def upload_attachment(request: Request, settings: SettingsDep, projectId: int, xmlFormId: str, instanceId: str, name: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, bool]:
+    stored = await store_async_stream(settings.data_dir, request.stream())
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = get_submission(uow.session, form, unquote(instanceId))
+    incoming = IncomingFile(name, stored, request.headers.get("content-type"))
+    if not fill_attachments(uow.session, current_definition_of(uow.session, submission), {name: incoming}):
+        raise Problem(errors.NOT_FOUND, f"The submission references no file named {name!r}.")
+    uow.commit()
+    return {"success": True}
+
+
+@router.get(BASE + "/{instanceId}/comments")
+def comments(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    return views.list_comments(uow.session, get_submission(uow.session, form, unquote(instanceId)))
+
+
+@router.post(BASE + "/{instanceId}/comments")
+async def comment(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
+    body = await _json_object(request)
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = get_submission(uow.session, form, unquote(instanceId))
+    created = views.add_comment(uow.session, submission, request.state.principal.actor_id, body.get("body"))
+    uow.commit()
+    return views.comment_json(created)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    import json
+
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError as exc:
+        raise Problem(errors.REQUEST_INVALID, "The body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise Problem(errors.REQUEST_INVALID, "The body must be a JSON object.")
+    return body
+
+
+register({
+    ("GET", BASE): "submission.list",
+    ("POST", BASE): "submission.create",
+    ("GET", BASE + "/{instanceId}.xml"): "submission.read",
+    ("GET", BASE + "/{instanceId}"): "submission.read",
+    ("PUT", BASE + "/{instanceId}"): "submission.update",
+    ("PATCH", BASE + "/{instanceId}"): "submission.review",
+    ("DELETE", BASE + "/{instanceId}"): "submission.delete",
+    ("GET", BASE + "/{instanceId}/versions"): "submission.read",
+    ("GET", BASE + "/{instanceId}/attachments"): "submission.read",
+    ("GET", BASE + "/{instanceId}/attachments/{name}"): "submission.read",
+    ("POST", BASE + "/{instanceId}/attachments/{name}"): "submission.create",
+    ("GET", BASE + "/{instanceId}/comments"): "submission.read",
+    ("POST", BASE + "/{instanceId}/comments"): "submission.review",
+})

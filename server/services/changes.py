@@ -1,0 +1,68 @@
+"""Stamp changed records with a commit-ordered number, so the sync pull never skips a change.
+
+Why not a sequence or a timestamp: on PostgreSQL two transactions can take sequence values
+1 and 2 and commit in the order 2, 1; a reader that saw 2 and moved its cursor past it would
+never see 1. Instead, as the LAST statements of every write transaction that changed records,
+we increment the single row of `change_counter` and stamp the touched rows with the new value.
+The UPDATE takes that row's lock and holds it until commit, so a second writer's increment
+waits for the first to commit (or roll back) and then reads its value: counter values are
+assigned in commit order, and once a reader sees value N committed, every value below N is
+committed too. The lock is held only for the commit itself, as the increment runs last.
+SQLite's BEGIN IMMEDIATE already serialises writers, so the same code is trivially ordered there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, text
+from sqlmodel import Session
+
+_TOUCHED = "kenesh_touched"
+# Tables whose rows carry a change_seq column, by the kind name callers use.
+_TABLES = {"submission": "submissions"}
+
+
+def register_table(kind: str, table: str) -> None:
+    """Let another record kind (e.g. entities) be stamped the same way."""
+    _TABLES[kind] = table
+
+
+def mark_changed(session: Session, kind: str, row_id: int) -> None:
+    """Record that this row changed in the current transaction; it is stamped at commit."""
+    touched: dict[str, set[int]] | None = session.info.get(_TOUCHED)
+    if touched is None:
+        touched = session.info[_TOUCHED] = {}
+        event.listen(session, "before_commit", _stamp_touched, once=True)
+    touched.setdefault(kind, set()).add(row_id)
+
+
+def _stamp_touched(session: Session) -> None:
+    touched: dict[str, set[int]] = session.info.pop(_TOUCHED, {})
+    if not any(touched.values()):
+        return
+    session.flush()
+    seq = next_change_number(session)
+    for kind, ids in touched.items():
+        table = _TABLES[kind]
+        session.execute(
+            text(f"UPDATE {table} SET change_seq = :seq WHERE id IN :ids").bindparams(
+                _expanding("ids")
+            ),
+            {"seq": seq, "ids": sorted(ids)},
+        )
+
+
+def next_change_number(session: Session) -> int:
+    """Increment the counter (taking its row lock until commit) and return the new value."""
+    value = session.execute(
+        text("UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value")
+    ).scalar()
+    if value is None:  # an empty table (a database migrated before the seed row existed)
+        session.execute(text("INSERT INTO change_counter (id, value) VALUES (1, 1)"))
+        value = 1
+    return int(value)
+
+
+def _expanding(name: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)

@@ -1,0 +1,322 @@
+"""Receiving submissions (OpenRosa and REST): new ones, identical resends, edits, attachments.
+
+The rules are ODK Central's: a new instanceID creates a submission; the same instanceID with
+byte-identical XML is a resend that fills attachment slots; different XML under a known
+instanceID is a conflict; `deprecatedID` names the version being edited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from forms.errors import InstanceUnparseable
+from forms.instance import ParsedInstance, instance_to_document, parse_instance, referenced_files
+from forms.schema import FormSchema
+from forms.validate import validate_submission
+from server import errors
+from server.auth.principal import Principal
+from server.errors import Problem
+from server.models import Blob, Form, FormDef, Submission, SubmissionAttachment, SubmissionDef
+from server.models.base import utcnow
+from server.policy import authorize
+from server.services.blobs import ensure_blob
+from server.services.changes import mark_changed
+from server.services.forms import find_form, get_published_version, load_schema
+from server.storage import StoredBlob
+
+SUBMISSION_UNPARSEABLE = errors.register(
+    "submission.unparseable", 400, "The submission XML could not be read."
+)
+SUBMISSION_NO_FORM_ID = errors.register(
+    "submission.no_form_id", 400, "The submission's root element has no id attribute."
+)
+SUBMISSION_NO_INSTANCE_ID = errors.register(
+    "submission.no_instance_id", 400, "The submission has no meta/instanceID."
+)
+SUBMISSION_XML_CONFLICT = errors.register(
+    "submission.xml_conflict", 409,
+    "A submission already exists with this instanceID and different XML.",
+)
+SUBMISSION_EXISTS = errors.register(
+    "submission.exists", 409, "A submission already exists with this instanceID."
+)
+SUBMISSION_DELETED = errors.register(
+    "submission.deleted", 409, "This submission was deleted; it cannot be sent again."
+)
+SUBMISSION_OUTDATED_EDIT = errors.register(
+    "submission.outdated_edit", 409,
+    "The edit was made on an outdated copy: deprecatedID is not the current version.",
+)
+FORM_NOT_ACCEPTING = errors.register(
+    "form.not_accepting_submissions", 409, "This form is closed and does not accept submissions."
+)
+FORM_ID_MISMATCH = errors.register(
+    "submission.form_id_mismatch", 400, "The submission's form id does not match the form in the URL."
+)
+MISSING_DEPRECATED_ID = errors.register(
+    "submission.missing_deprecated_id", 400, "An edit must carry meta/deprecatedID."
+)
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """An attachment that arrived with the request, already streamed into the blob store."""
+
+    name: str
+    stored: StoredBlob
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What receiving a submission did."""
+
+    submission: Submission
+    definition: SubmissionDef
+    created: bool  # False for an identical resend (attachments topped up)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a submission and from what."""
+
+    principal: Principal
+    device_id: str | None = None
+    user_agent: str | None = None
+
+
+def parse_submission_xml(xml: bytes) -> ParsedInstance:
+    """Parse the XML or answer 400; the form id and instanceID must be present."""
+    try:
+        parsed = parse_instance(xml)
+    except InstanceUnparseable as exc:
+        raise Problem(SUBMISSION_UNPARSEABLE, str(exc)) from exc
+    if not parsed.form_id:
+        raise Problem(SUBMISSION_NO_FORM_ID)
+    if not parsed.instance_id:
+        raise Problem(SUBMISSION_NO_INSTANCE_ID)
+    return parsed
+
+
+def target_definition(session: Session, project_id: int, parsed: ParsedInstance) -> tuple[Form, FormDef]:
+    """The form and published version a submission was filled in; 404 for unknown ones."""
+    form = find_form(session, project_id, parsed.form_id or "")
+    if form is None or form.current_def_id is None:
+        raise Problem(errors.NOT_FOUND, f"Form {parsed.form_id!r} does not exist in this project.")
+    if parsed.version is None:
+        raise Problem(errors.NOT_FOUND, "The submission has no version attribute on its root.")
+    return form, get_published_version(session, form, parsed.version or "___")
+
+
+def receive_openrosa(
+    session: Session, project_id: int, xml: bytes, files: dict[str, IncomingFile], sender: Sender
+) -> Receipt:
+    """POST /submission: create, top up an identical resend, or apply an edit (deprecatedID)."""
+    parsed = parse_submission_xml(xml)
+    form, form_def = target_definition(session, project_id, parsed)
+    authorize(session, sender.principal, "submission.create", project_id, form=form)
+    if form.state == "closed":
+        raise Problem(FORM_NOT_ACCEPTING)
+    if parsed.deprecated_id:
+        return apply_edit(session, form, form_def, parsed, xml, files, sender)
+    existing = find_definition(session, form, parsed.instance_id or "")
+    if existing is None:
+        return create_submission(session, form, form_def, parsed, xml, files, sender)
+    submission = session.get(Submission, existing.submission_id)
+    assert submission is not None
+    if submission.deleted_at is not None:
+        raise Problem(SUBMISSION_DELETED)
+    if existing.xml != xml:
+        raise Problem(SUBMISSION_XML_CONFLICT)
+    fill_attachments(session, existing, files)
+    return Receipt(submission, existing, created=False)
+
+
+def receive_rest(
+    session: Session, project_id: int, xml_form_id: str, xml: bytes, sender: Sender
+) -> Receipt:
+    """POST …/forms/{id}/submissions: like Central, the same XML twice is a 409 the second time."""
+    parsed = parse_submission_xml(xml)
+    if parsed.form_id != xml_form_id:
+        raise Problem(FORM_ID_MISMATCH)
+    form, form_def = target_definition(session, project_id, parsed)
+    authorize(session, sender.principal, "submission.create", project_id, form=form)
+    if form.state == "closed":
+        raise Problem(FORM_NOT_ACCEPTING)
+    if find_definition(session, form, parsed.instance_id or "") is not None:
+        raise Problem(SUBMISSION_EXISTS)
+    return create_submission(session, form, form_def, parsed, xml, {}, sender)
+
+
+def edit_rest(
+    session: Session, form: Form, instance_id: str, xml: bytes, sender: Sender
+) -> Receipt:
+    """PUT …/submissions/{instanceId}: a new version whose deprecatedID is the current one."""
+    parsed = parse_submission_xml(xml)
+    if parsed.form_id != form.xml_form_id:
+        raise Problem(FORM_ID_MISMATCH)
+    if not parsed.deprecated_id:
+        raise Problem(MISSING_DEPRECATED_ID)
+    submission = get_submission(session, form, instance_id)
+    _, form_def = target_definition(session, form.project_id, parsed)
+    previous = find_definition(session, form, parsed.deprecated_id)
+    if previous is None or previous.submission_id != submission.id:
+        raise Problem(errors.NOT_FOUND, "deprecatedID does not name a version of this submission.")
+    return apply_edit(session, form, form_def, parsed, xml, {}, sender)
+
+
+def find_definition(session: Session, form: Form, instance_id: str) -> SubmissionDef | None:
+    """The submission version with this instanceID in the form, if any."""
+    return session.exec(
+        select(SubmissionDef).where(
+            SubmissionDef.form_id == form.id, SubmissionDef.instance_id == instance_id
+        )
+    ).first()
+
+
+def get_submission(session: Session, form: Form, instance_id: str) -> Submission:
+    """A live submission by its (first) instanceID; 404 otherwise."""
+    found = session.exec(
+        select(Submission).where(
+            Submission.form_id == form.id, Submission.instance_id == instance_id,
+            col(Submission.deleted_at).is_(None),
+        )
+    ).first()
+    if found is None:
+        raise Problem(errors.NOT_FOUND, f"Submission {instance_id!r} does not exist.")
+    return found
+
+
+def current_definition_of(session: Session, submission: Submission) -> SubmissionDef:
+    """The submission's current version."""
+    found = session.exec(
+        select(SubmissionDef).where(
+            SubmissionDef.submission_id == submission.id, col(SubmissionDef.current).is_(True)
+        )
+    ).first()
+    assert found is not None, "every submission has a current version"
+    return found
+
+
+def create_submission(
+    session: Session, form: Form, form_def: FormDef, parsed: ParsedInstance, xml: bytes,
+    files: dict[str, IncomingFile], sender: Sender,
+) -> Receipt:
+    """A new logical submission with its first version."""
+    schema = load_schema(form_def)
+    submission = Submission(
+        project_id=form.project_id, form_id=form.id or 0, instance_id=parsed.instance_id or "",
+        submitter_id=sender.principal.actor_id, device_id=sender.device_id,
+        user_agent=sender.user_agent, version=1,
+    )
+    session.add(submission)
+    session.flush()
+    definition = _add_definition(session, submission, form_def, schema, parsed, xml, sender)
+    _create_slots(session, definition, schema, files, previous=None)
+    mark_changed(session, "submission", submission.id or 0)
+    return Receipt(submission, definition, created=True)
+
+
+def apply_edit(
+    session: Session, form: Form, form_def: FormDef, parsed: ParsedInstance, xml: bytes,
+    files: dict[str, IncomingFile], sender: Sender,
+) -> Receipt:
+    """A new version of the submission that `deprecatedID` names (Central's edit rules)."""
+    previous = find_definition(session, form, parsed.deprecated_id or "")
+    if previous is None:
+        raise Problem(errors.NOT_FOUND, f"No submission version {parsed.deprecated_id!r} to edit.")
+    submission = session.get(Submission, previous.submission_id)
+    assert submission is not None
+    if submission.deleted_at is not None:
+        raise Problem(SUBMISSION_DELETED)
+    if not previous.current:
+        raise Problem(SUBMISSION_OUTDATED_EDIT)
+    if find_definition(session, form, parsed.instance_id or "") is not None:
+        raise Problem(SUBMISSION_EXISTS)
+    schema = load_schema(form_def)
+    previous.current = False
+    session.add(previous)
+    submission.version += 1
+    submission.review_state = "edited"
+    submission.updated_at = utcnow()
+    definition = _add_definition(session, submission, form_def, schema, parsed, xml, sender)
+    definition.deprecated_id = parsed.deprecated_id
+    _create_slots(session, definition, schema, files, previous=previous)
+    mark_changed(session, "submission", submission.id or 0)
+    return Receipt(submission, definition, created=True)
+
+
+def _add_definition(
+    session: Session, submission: Submission, form_def: FormDef, schema: FormSchema,
+    parsed: ParsedInstance, xml: bytes, sender: Sender,
+) -> SubmissionDef:
+    document = instance_to_document(parsed, schema)
+    definition = SubmissionDef(
+        submission_id=submission.id or 0, form_id=submission.form_id, form_def_id=form_def.id or 0,
+        version=submission.version, instance_id=parsed.instance_id or "",
+        instance_name=parsed.instance_name, xml=xml, data=document,
+        validation=validation_json(schema, document), submitter_id=sender.principal.actor_id,
+        device_id=sender.device_id, user_agent=sender.user_agent, current=True,
+    )
+    session.add(definition)
+    session.flush()
+    return definition
+
+
+def validation_json(schema: FormSchema, document: dict[str, Any], lang: str | None = None) -> dict[str, Any]:
+    """The stored validation outcome: never a reason to refuse data, shown beside it."""
+    result = validate_submission(schema, document, lang=lang)
+    return {
+        "status": "valid" if result.valid else "invalid",
+        "issues": [{"path": i.path, "code": i.code, "message": i.message} for i in result.issues],
+        "notChecked": [
+            {"path": n.path, "expression": n.expression, "reason": n.reason} for n in result.not_checked
+        ],
+    }
+
+
+def _create_slots(
+    session: Session, definition: SubmissionDef, schema: FormSchema,
+    files: dict[str, IncomingFile], previous: SubmissionDef | None,
+) -> None:
+    carried: dict[str, int | None] = {}
+    if previous is not None:
+        for slot in attachments_of(session, previous):
+            carried[slot.name] = slot.blob_id
+    for position, name in enumerate(referenced_files(definition.data, schema)):
+        incoming = files.get(name)
+        blob_id = _blob_id(session, incoming) if incoming else carried.get(name)
+        session.add(SubmissionAttachment(
+            submission_def_id=definition.id or 0, name=name, blob_id=blob_id, position=position,
+        ))
+    session.flush()
+
+
+def _blob_id(session: Session, incoming: IncomingFile) -> int | None:
+    blob: Blob = ensure_blob(session, incoming.stored, incoming.content_type)
+    session.flush()
+    return blob.id
+
+
+def attachments_of(session: Session, definition: SubmissionDef) -> list[SubmissionAttachment]:
+    """The attachment slots of a submission version, in the order the XML names them."""
+    return list(session.exec(
+        select(SubmissionAttachment)
+        .where(SubmissionAttachment.submission_def_id == definition.id)
+        .order_by(col(SubmissionAttachment.position))
+    ))
+
+
+def fill_attachments(session: Session, definition: SubmissionDef, files: dict[str, IncomingFile]) -> int:
+    """Put files into the version's slots of the same name (fill or replace); others are ignored."""
+    filled = 0
+    for slot in attachments_of(session, definition):
+        incoming = files.get(slot.name)
+        if incoming is not None:
+            slot.blob_id = _blob_id(session, incoming)
+            session.add(slot)
+            filled += 1
+    return filled
