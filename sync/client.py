@@ -9,7 +9,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,11 +27,13 @@ from sync.client_model import (
     SyncReport,
     SyncUnavailableError,
     backoff_delay,
+    latest_timestamp,
     op_to_wire,
+    read_push_results,
     retry_after_seconds,
 )
 from sync.client_store import ClientStore
-from sync.hlc import Clock, HLCFormatError, Timestamp
+from sync.hlc import Clock, Timestamp
 from sync.ops import Attachment, Op, OpType
 
 __all__ = [
@@ -316,12 +318,7 @@ class DeviceClient:
             "POST", f"{self._project}/sync/push", content=content, headers=headers
         )
         answer = _json_answer(response, "push")
-        raw_results = answer.get("results")
-        if not isinstance(raw_results, list) or len(raw_results) != len(ops):
-            raise SyncError("push answer does not have one result per op", body=answer)
-        results = [PushResult.from_wire(raw) for raw in raw_results]
-        if any(r.op_id != op.op_id for r, op in zip(results, ops, strict=True)):
-            raise SyncError("push results are not in the order of the ops", body=answer)
+        results = read_push_results(answer, ops)
         with self._store.transaction():
             for op, result in zip(ops, results, strict=True):
                 self._record_result(op, result)
@@ -329,23 +326,20 @@ class DeviceClient:
         return results
 
     def _record_result(self, op: Op, result: PushResult) -> None:
-        if result.status in ACKNOWLEDGED:
-            self._store.acknowledge(op, result)
-        elif result.status == "deferred":
-            self._store.defer(op, result.error)
-        else:
+        # A duplicate repeats the stored answer: with an error it is a rejection whose first
+        # answer was lost, and it must reach the rejected table all the same.
+        if result.status == "rejected" or (result.status == "duplicate" and result.error):
             self._store.reject(op, result.error or {"code": "rejected"})
+        elif result.status in ACKNOWLEDGED:
+            self._store.acknowledge(op, result)
+        else:
+            self._store.defer(op, result.error)
 
-    def _receive(self, hlcs: Any) -> None:
+    def _receive(self, hlcs: Iterable[Any]) -> None:
         """Advance the clock past every server timestamp seen (inside the caller's transaction)."""
-        valid = []
-        for text in hlcs:
-            try:
-                valid.append(Timestamp.parse(text))
-            except HLCFormatError:
-                continue  # a missing or foreign timestamp must not block a sync
-        if valid:
-            self._clock.receive(max(valid))
+        latest = latest_timestamp(hlcs)
+        if latest is not None:
+            self._clock.receive(latest)
             self._store.set_meta("hlc", self._clock.last.encode())
 
     def _upload_blobs(self) -> tuple[int, list[str]]:

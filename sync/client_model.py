@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
+from sync.hlc import HLCFormatError, Timestamp
 from sync.ops import Attachment, Op, OpType
 
 __all__ = [
@@ -22,9 +23,11 @@ __all__ = [
     "SyncReport",
     "SyncUnavailableError",
     "backoff_delay",
+    "latest_timestamp",
     "op_from_wire",
     "op_to_wire",
     "overlay",
+    "read_push_results",
     "retry_after_seconds",
 ]
 
@@ -132,6 +135,29 @@ class SyncReport:
     def count(self, status: PushStatus) -> int:
         """How many pushed ops got this status."""
         return sum(1 for result in self.results if result.status == status)
+
+
+def read_push_results(answer: Mapping[str, Any], ops: Sequence[Op]) -> list[PushResult]:
+    """The results of a push answer, checked to be one per op and in the order of the ops."""
+    raw_results = answer.get("results")
+    if not isinstance(raw_results, list) or len(raw_results) != len(ops):
+        raise SyncError("push answer does not have one result per op", body=answer)
+    results = [PushResult.from_wire(raw) for raw in raw_results]
+    if any(r.op_id != op.op_id for r, op in zip(results, ops, strict=True)):
+        raise SyncError("push results are not in the order of the ops", body=answer)
+    return results
+
+
+def latest_timestamp(hlcs: Iterable[Any]) -> Timestamp | None:
+    """The latest valid HLC among server timestamps; missing or foreign ones are skipped, as
+    they must not block a sync."""
+    valid = []
+    for text in hlcs:
+        try:
+            valid.append(Timestamp.parse(text))
+        except HLCFormatError:
+            continue
+    return max(valid, default=None)
 
 
 def op_to_wire(op: Op) -> dict[str, Any]:

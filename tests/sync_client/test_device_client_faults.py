@@ -215,6 +215,22 @@ def test_rejected_ops_are_kept_locally_with_the_servers_reason(
     assert phone.pending() == []
 
 
+def test_a_rejection_whose_answer_was_lost_is_still_kept_locally(
+    server: FakeServer, make_client: MakeClient
+) -> None:
+    phone = make_client()
+    lost = phone.create_submission("retired_form", {"women": 1})
+    server.fail("sync/push", after=httpx.ReadTimeout("answer lost"))
+
+    report = phone.sync()
+
+    assert [r.status for r in report.results] == ["duplicate"]
+    assert [(r.op.record_id, r.error) for r in phone.rejected()] == [
+        (lost, {"code": "form_unknown"})
+    ]
+    assert (phone.pending(), phone.records("submission")) == ([], [])
+
+
 def test_a_cursor_too_old_re_pulls_from_scratch_and_keeps_the_outbox(
     server: FakeServer, make_client: MakeClient
 ) -> None:
