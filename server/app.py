@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(submissions.router)
     app.include_router(form_drafts.router)
     app.include_router(forms.router)
+    app.include_router(forms.device_router)
     # Order matters: the request id must exist before the body limit can answer.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -17,6 +17,7 @@ from server.http.deps import EngineDep, ReadUoW, SettingsDep, WriteUoW
 from server.policy import Access
 from server.policy_routes import register
 from server.routes.form_access import (
+    KEY_PREFIX,
     V1,
     check_readable,
     is_true,
@@ -33,6 +34,8 @@ from server.services.form_upload import PreparedDefinition, prepare_definition
 from server.services.forms import FormView
 
 router = APIRouter(prefix=V1, tags=["forms"])
+# ODK Collect configured with an app user's key URL downloads forms and media under it.
+device_router = APIRouter(prefix=KEY_PREFIX, tags=["forms"])
 FORMS = "/projects/{projectId}/forms"
 FORM = FORMS + "/{xmlFormId}"
 
@@ -154,6 +157,7 @@ def _target(project_id: int, xml_form_id: str) -> str:
 # never swallows a ".xml" suffix.
 _CURRENT_PATHS = add_definition_routes(router, FORM, current_view)
 _VERSION_PATHS = add_definition_routes(router, FORM + "/versions/{version}", version_view)
+_DEVICE_PATHS = add_definition_routes(device_router, FORM, current_view)
 
 register({
     ("GET", V1 + FORMS): "form.list",
@@ -162,4 +166,5 @@ register({
     ("DELETE", V1 + FORM): "form.delete",
     ("GET", V1 + FORM + "/versions"): "form.read",
     **{("GET", V1 + path): "form.read" for path in _CURRENT_PATHS + _VERSION_PATHS},
+    **{("GET", KEY_PREFIX + path): "form.read" for path in _DEVICE_PATHS},
 })

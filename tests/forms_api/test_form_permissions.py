@@ -98,3 +98,28 @@ def test_fillable_forms_are_open_published_and_allowed(
         form = form_service.get_form(uow.session, project_id, "open")
         found = form_service.get_published_version(uow.session, form, "1")
         assert found.id == form.current_def_id
+
+
+def test_an_app_user_key_url_serves_the_assigned_form_and_its_media(
+    admin: Api, app_user: Callable[..., Api], project_id: int
+) -> None:
+    media = b"""
+| survey |  |  |  |  |
+| | type | name | label | image |
+| | text | village | Village | map.png |
+| settings | | | | |
+| | form_id | version | | |
+| | media | 1 | | |
+"""
+    admin.upload(project_id, media)
+    admin.post(f"/v1/projects/{project_id}/forms/media/draft/attachments/map.png", b"png",
+               "image/png")
+    admin.post(f"/v1/projects/{project_id}/forms/media/draft/publish")
+    admin.upload(project_id, xlsform("other", "1"), publish=True)
+    key = app_user("media").headers["Authorization"].removeprefix("Bearer ")
+    base = f"/v1/key/{key}/projects/{project_id}/forms"
+    xml = admin.client.get(f"{base}/media.xml")
+    assert xml.status_code == 200
+    assert xml.content == admin.get(f"/v1/projects/{project_id}/forms/media.xml").content
+    assert admin.client.get(f"{base}/media/attachments/map.png").content == b"png"
+    assert admin.client.get(f"{base}/other.xml").status_code == 403
