@@ -25,9 +25,24 @@ from server.services.submissions import (
     get_submission,
     receive_rest,
 )
+from server.models import Submission
+from server.services.scope import load_scope, scope_filter
 from server.storage import store_async_stream
 
 router = APIRouter(tags=["submissions"])
+
+
+def _in_scope(session: Any, access: Any, form: Any) -> Any:
+    """The caller's record scope as a SQL condition on Submission (None: sees everything)."""
+    scope = load_scope(session, access, sensitive=form.sensitive)
+    return scope_filter(
+        access.principal, scope, submitter_col=Submission.submitter_id,
+        location_col=Submission.scope_value,
+    )
+
+
+def _scoped_submission(session: Any, access: Any, form: Any, instance_id: str) -> Any:
+    return get_submission(session, form, unquote(instance_id), visible=_in_scope(session, access, form))
 BASE = "/v1/projects/{projectId}/forms/{xmlFormId}/submissions"
 
 
@@ -41,7 +56,8 @@ def _audit_sensitive(request: Request, session: Any, form: Any, action: str, tar
 @router.get(BASE)
 def list_submissions(projectId: int, xmlFormId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    return [views.submission_json(s, d) for s, d in views.list_submissions(uow.session, form)]
+    rows = views.list_submissions(uow.session, form, visible=_in_scope(uow.session, access, form))
+    return [views.submission_json(s, d) for s, d in rows]
 
 
 @router.post(BASE)
@@ -58,7 +74,7 @@ async def create_submission(
 @router.get(BASE + "/{instanceId}.xml")
 def submission_xml(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> Response:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = get_submission(uow.session, form, unquote(instanceId))
+    submission = _scoped_submission(uow.session, access, form, instanceId)
     _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
     uow.commit()
     return Response(current_definition_of(uow.session, submission).xml, media_type="application/xml")
@@ -67,7 +83,7 @@ def submission_xml(request: Request, projectId: int, xmlFormId: str, instanceId:
 @router.get(BASE + "/{instanceId}")
 def get_one(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = get_submission(uow.session, form, unquote(instanceId))
+    submission = _scoped_submission(uow.session, access, form, instanceId)
     _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
     uow.commit()
     return views.submission_json(submission, current_definition_of(uow.session, submission))
@@ -87,7 +103,7 @@ async def edit(request: Request, projectId: int, xmlFormId: str, instanceId: str
 async def review(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
     body = await _json_object(request)
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = get_submission(uow.session, form, unquote(instanceId))
+    submission = _scoped_submission(uow.session, access, form, instanceId)
     views.set_review_state(uow.session, submission, body)
     uow.commit()
     return views.submission_json(submission, current_definition_of(uow.session, submission))
@@ -96,7 +112,7 @@ async def review(request: Request, projectId: int, xmlFormId: str, instanceId: s
 @router.delete(BASE + "/{instanceId}")
 def delete(projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, bool]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    views.soft_delete(uow.session, get_submission(uow.session, form, unquote(instanceId)))
+    views.soft_delete(uow.session, _scoped_submission(uow.session, access, form, instanceId))
     uow.commit()
     return {"success": True}
 
@@ -104,7 +120,7 @@ def delete(projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, acces
 @router.get(BASE + "/{instanceId}/versions")
 def versions(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = get_submission(uow.session, form, unquote(instanceId))
+    submission = _scoped_submission(uow.session, access, form, instanceId)
     return [
         views.version_json(d) | {"xml": d.xml.decode("utf-8", "replace")}
         for d in views.list_versions(uow.session, submission)
@@ -114,14 +130,14 @@ def versions(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, acce
 @router.get(BASE + "/{instanceId}/attachments")
 def attachments(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = get_submission(uow.session, form, unquote(instanceId))
+    submission = _scoped_submission(uow.session, access, form, instanceId)
     return views.attachment_list_json(uow.session, current_definition_of(uow.session, submission))
 
 
 @router.get(BASE + "/{instanceId}/attachments/{name}")
 def attachment(request: Request, settings: SettingsDep, projectId: int, xmlFormId: str, instanceId: str, name: str, uow: WriteUoW, access: GrantedAccess) -> Response:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = get_submission(uow.session, form, unquote(instanceId))
+    submission = _scoped_submission(uow.session, access, form, instanceId)
     blob = views.attachment_file(uow.session, current_definition_of(uow.session, submission), name)
     _audit_sensitive(request, uow.session, form, "submission.attachment.read", f"{submission.instance_id}/{name}")
     uow.commit()
@@ -132,7 +148,7 @@ def attachment(request: Request, settings: SettingsDep, projectId: int, xmlFormI
 async def upload_attachment(request: Request, settings: SettingsDep, projectId: int, xmlFormId: str, instanceId: str, name: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, bool]:
     stored = await store_async_stream(settings.data_dir, request.stream())
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = get_submission(uow.session, form, unquote(instanceId))
+    submission = _scoped_submission(uow.session, access, form, instanceId)
     incoming = IncomingFile(name, stored, request.headers.get("content-type"))
     if not fill_attachments(uow.session, current_definition_of(uow.session, submission), {name: incoming}):
         raise Problem(errors.NOT_FOUND, f"The submission references no file named {name!r}.")
@@ -143,14 +159,14 @@ async def upload_attachment(request: Request, settings: SettingsDep, projectId: 
 @router.get(BASE + "/{instanceId}/comments")
 def comments(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    return views.list_comments(uow.session, get_submission(uow.session, form, unquote(instanceId)))
+    return views.list_comments(uow.session, _scoped_submission(uow.session, access, form, instanceId))
 
 
 @router.post(BASE + "/{instanceId}/comments")
 async def comment(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
     body = await _json_object(request)
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = get_submission(uow.session, form, unquote(instanceId))
+    submission = _scoped_submission(uow.session, access, form, instanceId)
     created = views.add_comment(uow.session, submission, request.state.principal.actor_id, body.get("body"))
     uow.commit()
     return views.comment_json(created)

@@ -25,6 +25,7 @@ from server.policy import authorize
 from server.services.blobs import ensure_blob
 from server.services.changes import mark_changed
 from server.services.forms import find_form, get_published_version, load_schema
+from server.services.scope import location_value, project_scope_setting
 from server.storage import StoredBlob
 
 SUBMISSION_UNPARSEABLE = errors.register(
@@ -177,14 +178,17 @@ def find_definition(session: Session, form: Form, instance_id: str) -> Submissio
     ).first()
 
 
-def get_submission(session: Session, form: Form, instance_id: str) -> Submission:
-    """A live submission by its (first) instanceID; 404 otherwise."""
-    found = session.exec(
-        select(Submission).where(
-            Submission.form_id == form.id, Submission.instance_id == instance_id,
-            col(Submission.deleted_at).is_(None),
-        )
-    ).first()
+def get_submission(
+    session: Session, form: Form, instance_id: str, *, visible: Any = None
+) -> Submission:
+    """A live submission by its (first) instanceID; 404 otherwise, also when out of scope."""
+    query = select(Submission).where(
+        Submission.form_id == form.id, Submission.instance_id == instance_id,
+        col(Submission.deleted_at).is_(None),
+    )
+    if visible is not None:
+        query = query.where(visible)
+    found = session.exec(query).first()
     if found is None:
         raise Problem(errors.NOT_FOUND, f"Submission {instance_id!r} does not exist.")
     return found
@@ -262,6 +266,11 @@ def _add_definition(
         device_id=sender.device_id, user_agent=sender.user_agent, current=True,
     )
     session.add(definition)
+    _, scope_field = project_scope_setting(session, submission.project_id)
+    if scope_field:
+        # Copied onto the record so that scope filters are plain SQL on every read path.
+        submission.scope_value = location_value(document, scope_field)
+        session.add(submission)
     session.flush()
     return definition
 
