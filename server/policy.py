@@ -67,7 +67,8 @@ ROLE_VERBS: dict[str, frozenset[str]] = {
     ANALYST: _READ,
     # Collectors read records too, but only within the project's record scope
     # (server.services.scope).
-    COLLECTOR: _FILL | {"project.read", "submission.list", "submission.read"},
+    COLLECTOR: _FILL | {"project.read", "submission.list", "submission.read", "odata",
+                        "export"},
     APP_USER: _FILL,
 }
 # Verbs that show an individual's data: on sensitive forms an analyst needs a grant for them.
