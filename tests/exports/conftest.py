@@ -1,0 +1,159 @@
+"""A consultation form in three versions and three languages, filled in through OpenRosa."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.factories import headers_for, make_project, make_user
+from tests.odk.conftest import odk as odk  # noqa: F401  (a form with a photo, for media/)
+
+OPENROSA = {"X-OpenRosa-Version": "1.0"}
+LANGS = "label::Kyrgyz (ky) | label::Russian (ru) | label::English (en)"
+
+
+def form_md(version: str, *, phone: bool, district: bool, green: bool) -> bytes:
+    """Version 1 asks for a phone; 2 drops it; 3 adds a district and drops the colour green."""
+    phone_row = "| | text | phone | Телефон | Телефон | Phone |\n" if phone else ""
+    district_row = "| | select_one district | district | Район | Район | District |\n" \
+        if district else ""
+    green_row = "| | col | green | жашыл | зелёный | Green |\n" if green else ""
+    return f"""
+| survey |
+| | type | name | {LANGS} |
+| | integer | age | Жашы | Возраст | Age |
+| | begin group | grp | Топ | Группа | Group |
+| | text | name | Аты | Имя | Name |
+| | end group | | | | |
+{phone_row}| | select_multiple col | colors | Түстөр | Цвета | Colors |
+{district_row}| | geopoint | loc | Жер | Место | Location |
+| | date | visited | Келген күнү | Дата визита | Visit date |
+| | decimal | score | | Балл | Score |
+| | begin repeat | rep | Катышуучу | Участник | Participant |
+| | integer | q | Суроо | Вопрос | Question |
+| | begin repeat | inner | Ички | Внутри | Inner |
+| | text | t | Нерсе | Вещь | Thing |
+| | end repeat | | | | |
+| | end repeat | | | | |
+
+| choices |
+| | list_name | name | {LANGS} |
+| | col | red | кызыл | красный | Red |
+| | col | blue | көк | синий | Blue |
+{green_row}| | district | osh | Ош | Ош | Osh |
+| | district | nookat | Ноокат | Ноокат | Nookat |
+
+| settings |
+| | form_id | version | default_language |
+| | consult | {version} | Russian (ru) |
+""".encode()
+
+
+VERSIONS = {
+    "1": dict(phone=True, district=False, green=True),
+    "2": dict(phone=False, district=False, green=True),
+    "3": dict(phone=False, district=True, green=False),
+}
+
+
+def instance_xml(instance_id: str, version: str, answers: dict[str, str],
+                 reps: tuple[tuple[int, tuple[str, ...]], ...] = ()) -> bytes:
+    """A submission of `consult`; `answers` by element name, grp/name as "name"."""
+    simple = "".join(
+        f"<{k}>{v}</{k}>" for k, v in answers.items() if k not in ("name",)
+    )
+    rep_xml = "".join(
+        f"<rep><q>{q}</q>" + "".join(f"<inner><t>{t}</t></inner>" for t in inner) + "</rep>"
+        for q, inner in reps
+    )
+    name = answers.get("name", "")
+    return (
+        f'<data xmlns:orx="http://openrosa.org/xforms" id="consult" version="{version}">'
+        f"<grp><name>{name}</name></grp>{simple}{rep_xml}"
+        f"<meta><instanceID>{instance_id}</instanceID></meta></data>"
+    ).encode()
+
+
+@dataclass
+class World:
+    client: Any
+    app: Any
+    engine: Any
+    project_id: int
+    manager: dict[str, str]
+    manager_id: int
+
+    def url(self, suffix: str, form: str = "consult") -> str:
+        return f"/v1/projects/{self.project_id}/forms/{form}/{suffix}"
+
+    def publish(self, version: str) -> None:
+        body = form_md(version, **VERSIONS[version])
+        headers = {**self.manager, "Content-Type": "text/markdown"}
+        if version == "1":
+            response = self.client.post(f"/v1/projects/{self.project_id}/forms", content=body,
+                                        params={"publish": "true", "ignoreWarnings": "true"},
+                                        headers=headers)
+        else:
+            response = self.client.post(self.url("draft"), content=body, headers=headers,
+                                        params={"ignoreWarnings": "true"})
+            assert response.status_code == 200, response.text
+            response = self.client.post(self.url("draft/publish"), headers=self.manager)
+        assert response.status_code == 200, response.text
+
+    def submit(self, xml: bytes, headers: dict[str, str] | None = None,
+               files: dict[str, bytes] | None = None) -> None:
+        parts = [("xml_submission_file", ("submission.xml", xml, "text/xml"))]
+        parts += [(n, (n, c, "image/jpeg")) for n, c in (files or {}).items()]
+        response = self.client.post(f"/v1/projects/{self.project_id}/submission", files=parts,
+                                    headers={**OPENROSA, **(headers or self.manager)})
+        assert response.status_code == 201, response.text
+
+    def export(self, suffix: str, headers: dict[str, str] | None = None, **params: str) -> Any:
+        return self.client.get(self.url(suffix), params=params, headers=headers or self.manager)
+
+
+OLD = instance_xml("uuid:old", "1", {
+    "age": "34", "name": "Айгүл", "phone": "+996555123456", "colors": "red green",
+    "loc": "40.5283 72.7985 1020 5", "visited": "2026-03-01", "score": "7.5",
+}, reps=((1, ("a",)), (2, ("b", "c"))))
+MIDDLE = instance_xml("uuid:middle", "2", {
+    "age": "20", "name": '=HYPERLINK("http://evil")', "colors": "blue",
+    "loc": "40.9 73.1 800 3", "visited": "2026-03-04",
+})
+NEW = instance_xml("uuid:new", "3", {
+    "age": "-3", "name": "Бакыт", "colors": "blue", "district": "nookat", "visited": "2026-03-07",
+}, reps=((3, ()),))
+
+
+@pytest.fixture
+def world(client: Any, app: Any, engine: Any) -> World:
+    """The form in its three versions, one submission filled in each."""
+    project_id = make_project(engine)
+    manager_id = make_user(engine, "coordinator@example.kg", role="manager", project=project_id)
+    w = World(client, app, engine, project_id, headers_for(app, manager_id), manager_id)
+    w.publish("1")
+    w.submit(OLD)
+    w.publish("2")
+    w.submit(MIDDLE)
+    w.publish("3")
+    w.submit(NEW)
+    return w
+
+
+def read_zip(content: bytes) -> dict[str, list[dict[str, str]]]:
+    """Each CSV of a zip as dict rows; other entries as raw bytes under their name."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert archive.testzip() is None
+        return {
+            name: list(csv.DictReader(io.StringIO(archive.read(name).decode(), newline="")))
+            for name in archive.namelist() if name.endswith(".csv")
+        }
+
+
+def by_key(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {row["KEY"]: row for row in rows}
