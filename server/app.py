@@ -14,6 +14,7 @@ from server.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from server.http.problems import install_problem_handlers
 from server.routes import form_drafts, forms, health, openrosa, submissions
 from server.routes import app_users, assignments, audits, projects, sessions, users
+from server.routes import datasets, entities, entities_odata
 from server.routes import exports
 from server.settings import Settings, get_settings
 
@@ -40,6 +41,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(accounts_router.router)
     app.include_router(openrosa.router)
     app.include_router(submissions.router)
+    # Before the dataset routes: `…/datasets/{name}` would otherwise take "acts.svc".
+    app.include_router(entities_odata.router)
+    app.include_router(datasets.router)
+    app.include_router(entities.router)
     app.include_router(exports.router)
     app.include_router(form_drafts.router)
     app.include_router(forms.router)

@@ -1,0 +1,128 @@
+"""Entity lists over ODK Central's REST API: list, create, read, properties, CSV, integrity."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from server import errors
+from server.auth.deps import GrantedAccess
+from server.errors import Problem
+from server.http.deps import ReadUoW, WriteUoW
+from server.openrosa import openrosa_response
+from server.policy_routes import register
+from server.routes.form_access import content_disposition
+from server.services import entity_lists as lists
+from server.services.entity_csv import (
+    entity_list_csv,
+    entity_list_etag,
+    integrity_xml,
+    scope_of,
+)
+
+router = APIRouter(tags=["datasets"])
+DATASETS = "/v1/projects/{projectId}/datasets"
+DATASET = DATASETS + "/{name}"
+SUCCESS = {"success": True}
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object (400 otherwise)."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError as exc:
+        raise Problem(errors.REQUEST_INVALID, "The body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise Problem(errors.REQUEST_INVALID, "The body must be a JSON object.")
+    return body
+
+
+def _extended(request: Request) -> bool:
+    return (request.headers.get("x-extended-metadata") or "").lower() == "true"
+
+
+@router.get(DATASETS)
+def list_datasets(request: Request, projectId: int, uow: ReadUoW,  # noqa: N803
+                  access: GrantedAccess) -> list[dict[str, Any]]:
+    session = uow.session
+    return [
+        lists.dataset_json(d, lists.extended_counts(session, d) if _extended(request) else None)
+        for d in lists.list_datasets(session, projectId)
+    ]
+
+
+@router.post(DATASETS)
+async def create_dataset(request: Request, projectId: int, uow: WriteUoW,  # noqa: N803
+                         access: GrantedAccess) -> dict[str, Any]:
+    body = await json_object(request)
+    dataset = lists.create_dataset(uow.session, projectId, body.get("name"),
+                                   body.get("approvalRequired", False))
+    result = lists.dataset_metadata_json(uow.session, dataset)
+    uow.commit()
+    return result
+
+
+@router.get(DATASET)
+def get_dataset(projectId: int, name: str, uow: ReadUoW,  # noqa: N803
+                access: GrantedAccess) -> dict[str, Any]:
+    dataset = lists.get_dataset(uow.session, projectId, name)
+    return lists.dataset_metadata_json(uow.session, dataset)
+
+
+@router.patch(DATASET)
+async def update_dataset(request: Request, projectId: int, name: str, uow: WriteUoW,  # noqa: N803
+                         access: GrantedAccess) -> dict[str, Any]:
+    body = await json_object(request)
+    dataset = lists.update_dataset(uow.session, lists.get_dataset(uow.session, projectId, name),
+                                   body)
+    result = lists.dataset_metadata_json(uow.session, dataset)
+    uow.commit()
+    return result
+
+
+@router.post(DATASET + "/properties")
+async def add_property(request: Request, projectId: int, name: str, uow: WriteUoW,  # noqa: N803
+                       access: GrantedAccess) -> dict[str, bool]:
+    body = await json_object(request)
+    lists.add_property(uow.session, lists.get_dataset(uow.session, projectId, name),
+                       body.get("name"))
+    uow.commit()
+    return SUCCESS
+
+
+@router.get(DATASET + "/entities.csv")
+def download_csv(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa: N803
+                 access: GrantedAccess) -> Response:
+    session = uow.session
+    dataset = lists.get_dataset(session, projectId, name)
+    scope = scope_of(session, access)
+    etag = entity_list_etag(session, dataset, scope)
+    if etag in (request.headers.get("if-none-match") or ""):
+        return Response(status_code=304, headers={"ETag": f'"{etag}"'})
+    body = entity_list_csv(session, dataset, scope)
+    headers = {"ETag": f'"{etag}"', "Content-Disposition": content_disposition(f"{name}.csv")}
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get(DATASET + "/integrity")
+def integrity(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa: N803
+              access: GrantedAccess, id: str | None = None) -> Response:  # noqa: A002
+    session = uow.session
+    dataset = lists.get_dataset(session, projectId, name)
+    ids = [i.strip().lower() for i in (id or "").split(",") if i.strip()]
+    return openrosa_response(request, integrity_xml(session, dataset, scope_of(session, access),
+                                                    ids))
+
+
+register({
+    ("GET", DATASETS): "dataset.read",
+    ("POST", DATASETS): "dataset.manage",
+    ("GET", DATASET): "dataset.read",
+    ("PATCH", DATASET): "dataset.manage",
+    ("POST", DATASET + "/properties"): "dataset.manage",
+    ("GET", DATASET + "/entities.csv"): "entity.read",
+    ("GET", DATASET + "/integrity"): "entity.read",
+})
