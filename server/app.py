@@ -16,6 +16,7 @@ from server.routes import form_drafts, forms, health, openrosa, submissions
 from server.routes import app_users, assignments, audits, projects, sessions, users
 from server.routes import datasets, entities, entities_odata
 from server.routes import exports
+from server.routes import blobs, conflicts, records, sync
 from server.settings import Settings, get_settings
 
 
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(datasets.router)
     app.include_router(entities.router)
     app.include_router(exports.router)
+    for sync_router in (sync, blobs, conflicts, records):
+        app.include_router(sync_router.router)
     app.include_router(form_drafts.router)
     app.include_router(forms.router)
     app.include_router(forms.device_router)

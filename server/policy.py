@@ -52,17 +52,17 @@ WEB_USER_SITE_VERBS = frozenset({"project.list", "user.current", "role.list", "s
 
 _READ = frozenset({
     "project.read", "form.list", "form.read", "submission.list", "submission.read", "export",
-    "odata", "dataset.read", "entity.read", "conflict.read",
+    "odata", "dataset.read", "entity.read", "conflict.read", "record.read",
 })
 _FILL = frozenset({"form.list", "form.read", "form.fill", "submission.create", "sync",
-                   "dataset.read", "entity.read"})
+                   "dataset.read", "entity.read", "record.read"})
 
 ROLE_VERBS: dict[str, frozenset[str]] = {
     MANAGER: _READ | _FILL | {
         "project.update", "app_user.manage", "assignment.manage", "scope.manage",
         "personal_data.grant", "form.create", "form.update", "form.delete", "submission.update",
         "submission.review", "submission.delete", "dataset.manage", "entity.update",
-        "conflict.resolve",
+        "conflict.resolve", "sync.quarantine",
     },
     ANALYST: _READ,
     # Collectors read records too, but only within the project's record scope

@@ -24,8 +24,10 @@ from server.models.base import utcnow
 from server.policy import authorize
 from server.services.blobs import ensure_blob
 from server.services.changes import mark_changed
+from server.services.entity_submissions import process_submission
 from server.services.forms import find_form, get_published_version, load_schema
 from server.services.scope import location_value, project_scope_setting
+from server.services.sync_stamp import stamp_server_write
 from server.storage import StoredBlob
 
 SUBMISSION_UNPARSEABLE = errors.register(
@@ -220,7 +222,9 @@ def create_submission(
     session.flush()
     definition = _add_definition(session, submission, form_def, schema, parsed, xml, sender)
     _create_slots(session, definition, schema, files, previous=None)
+    stamp_server_write(session, submission, definition, None, form.xml_form_id)
     mark_changed(session, "submission", submission.id or 0)
+    process_submission(session, submission, definition, "create")
     return Receipt(submission, definition, created=True)
 
 
@@ -249,7 +253,9 @@ def apply_edit(
     definition = _add_definition(session, submission, form_def, schema, parsed, xml, sender)
     definition.deprecated_id = parsed.deprecated_id
     _create_slots(session, definition, schema, files, previous=previous)
+    stamp_server_write(session, submission, definition, previous, form.xml_form_id)
     mark_changed(session, "submission", submission.id or 0)
+    process_submission(session, submission, definition, "edit")
     return Receipt(submission, definition, created=True)
 
 

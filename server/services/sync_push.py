@@ -1,0 +1,295 @@
+"""POST …/sync/push: plan a device's ops, merge each into its record, answer one result per op.
+
+Invariants (relied on by the device client and the proof tests):
+- An op gets a final answer (applied, merged, conflict, rejected) at most once: the answer is
+  stored in ``sync_ops`` in the same transaction as its effect, and a known op_id gets the
+  stored answer back as ``duplicate``. A response lost after commit is harmless to resend.
+- A device's ops apply strictly in ``client_seq`` order: its row in ``sync_devices`` is locked
+  for the push (concurrent pushes of one device serialise) and holds the last final seq. A gap
+  or a missing blob defers the op and every later op of the device, never skips them.
+- An op that can never apply is ``rejected``, kept verbatim in ``sync_quarantine``, and still
+  counts as the device's op of that seq, so the device's later ops are not blocked by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from server import errors
+from server.errors import Problem
+from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
+from server.models.base import utcnow
+from server.policy import Access
+from server.services.conflicts import conflict_json, record_conflicts
+from server.services.records import OpRejected, get_kind
+from server.services.server_clock import server_tick, wall_clock_ms
+from sync.hlc import Timestamp
+from sync.merge import merge
+from sync.ops import InvalidOpError, Op, parse_op, plan_push, with_capped_clock
+
+PUSH_INVALID = errors.register("sync.push_invalid", 400, "The push body is not valid.")
+MAX_OPS_PER_PUSH = 1000
+# Column widths of sync_ops: longer values can never be stored, so such ops are rejected.
+_LIMITS = {"op_id": 64, "record_id": 255, "form_id": 255, "dataset": 255, "hlc": 300}
+
+
+@dataclass
+class _Push:
+    """One push in progress: the device's progress and what this batch has done so far."""
+
+    session: Session
+    access: Access
+    project_id: int
+    device: SyncDevice
+    max_skew_ms: int
+    now_ms: int
+    known: dict[str, SyncOp]
+    blobs: set[str]
+    blocked: bool = False
+    accepted: list[Timestamp] = field(default_factory=list)
+
+
+def push(
+    session: Session, access: Access, project_id: int, body: Any, *, max_skew_ms: int,
+) -> dict[str, Any]:
+    """Apply a push body; return ``{"results": [...], "server_hlc": str}`` (never commits)."""
+    device_id, raw_ops = _read_body(body)
+    if not raw_ops:
+        return {"results": [], "server_hlc": server_tick(session).encode()}
+    device = _lock_device(session, project_id, device_id, access.principal.actor_id)
+    state = _Push(
+        session, access, project_id, device, max_skew_ms, wall_clock_ms(),
+        _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
+    )
+    results = [_one(state, raw) for raw in raw_ops]
+    device.last_push_at = utcnow()
+    session.add(device)
+    # Last: the clock row's lock is then held only while the transaction commits.
+    server_hlc = server_tick(session, state.accepted).encode()
+    return {"results": results, "server_hlc": server_hlc}
+
+
+def _read_body(body: Any) -> tuple[str, list[Any]]:
+    if not isinstance(body, Mapping):
+        raise Problem(PUSH_INVALID, "The body must be a JSON object.")
+    device_id, ops = body.get("device_id"), body.get("ops")
+    if not isinstance(device_id, str) or not 0 < len(device_id) <= 255:
+        raise Problem(PUSH_INVALID, "device_id must be a string of 1 to 255 characters.")
+    if not isinstance(ops, list):
+        raise Problem(PUSH_INVALID, "ops must be a list.")
+    if len(ops) > MAX_OPS_PER_PUSH:
+        raise Problem(PUSH_INVALID, f"At most {MAX_OPS_PER_PUSH} ops per push.")
+    return device_id, ops
+
+
+def _lock_device(session: Session, project_id: int, device_id: str, actor_id: int) -> SyncDevice:
+    """The device's row, created if new and locked until commit (pushes of a device serialise)."""
+    bind = session.get_bind()
+    params = {"p": project_id, "d": device_id}
+    if bind.dialect.name == "postgresql":
+        session.execute(text(
+            "INSERT INTO sync_devices (project_id, device_id, last_seq, skewed)"
+            " VALUES (:p, :d, 0, false) ON CONFLICT DO NOTHING"
+        ), params)
+        query = select(SyncDevice).where(
+            SyncDevice.project_id == project_id, SyncDevice.device_id == device_id
+        ).with_for_update()
+        device = session.exec(query).one()
+    else:
+        device = session.get(SyncDevice, (project_id, device_id)) or SyncDevice(
+            project_id=project_id, device_id=device_id, last_seq=0, skewed=False
+        )
+    device.actor_id = actor_id
+    return device
+
+
+def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dict[str, SyncOp]:
+    ids = {r.get("op_id") for r in raw_ops if isinstance(r, Mapping)}
+    ids = {i for i in ids if isinstance(i, str) and 0 < len(i) <= _LIMITS["op_id"]}
+    if not ids:
+        return {}
+    rows = session.exec(select(SyncOp).where(
+        SyncOp.project_id == project_id, col(SyncOp.op_id).in_(sorted(ids))
+    ))
+    return {row.op_id: row for row in rows}
+
+
+def _uploaded_blobs(session: Session, raw_ops: Sequence[Any]) -> set[str]:
+    wanted = set()
+    for raw in raw_ops:
+        attachments = raw.get("attachments") if isinstance(raw, Mapping) else None
+        for item in attachments if isinstance(attachments, list) else ():
+            if isinstance(item, Mapping) and isinstance(item.get("sha256"), str):
+                wanted.add(item["sha256"])
+    if not wanted:
+        return set()
+    return set(session.exec(select(Blob.sha256).where(col(Blob.sha256).in_(sorted(wanted)))))
+
+
+def _one(push: _Push, raw: Any) -> dict[str, Any]:
+    """The result of one op, in push order."""
+    op_id = raw.get("op_id") if isinstance(raw, Mapping) else None
+    if isinstance(op_id, str) and op_id in push.known:
+        return _duplicate(push.known[op_id])
+    try:
+        op = _parse(push, raw)
+    except InvalidOpError as error:
+        return _invalid(push, raw, error)
+    if push.blocked:
+        return _deferred(op.op_id, op.record_id, "waits_for_earlier_op")
+    device = push.device
+    planned = plan_push([op], {device.device_id: device.last_seq}, push.known, push.blobs)[0]
+    if planned.decision == "deferred":
+        push.blocked = True
+        return _deferred(op.op_id, op.record_id, planned.reason or "deferred")
+    if planned.decision == "rejected":
+        return _reject(push, raw, op, planned.reason or "rejected", "client_seq already used")
+    return _apply(push, raw, op)
+
+
+def _parse(push: _Push, raw: Any) -> Op:
+    op = parse_op(push.device.device_id, raw)
+    for name, limit in _LIMITS.items():
+        value = getattr(op, name)
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidOpError("op_invalid", f"{name} is longer than {limit} characters")
+    if get_kind(op.type) is None:
+        raise InvalidOpError("type_unknown", f"this server does not sync {op.type!r} records")
+    return op
+
+
+def _invalid(push: _Push, raw: Any, error: InvalidOpError) -> dict[str, Any]:
+    """A malformed op: rejected in its turn, so it neither applies nor blocks later ops."""
+    seq = raw.get("client_seq") if isinstance(raw, Mapping) else None
+    expected = push.device.last_seq + 1
+    if type(seq) is int and not push.blocked and seq > expected:
+        push.blocked = True
+    if push.blocked and type(seq) is int and seq >= expected:
+        op_id = raw.get("op_id") if isinstance(raw, Mapping) else None
+        return _deferred(op_id, None, "waits_for_earlier_op")
+    return _reject(push, raw, None, error.code, str(error), seq=seq)
+
+
+def _apply(push: _Push, raw: Any, op: Op) -> dict[str, Any]:
+    capped, skewed = with_capped_clock(op, push.now_ms, push.max_skew_ms)
+    if skewed:
+        push.device.skewed = True
+        push.device.skew_ms = op.timestamp.wall_ms - push.now_ms
+    kind = get_kind(op.type)
+    assert kind is not None, "checked by _parse"
+    container = op.form_id or op.dataset or ""
+    try:
+        kind.check_write(push.session, push.access, push.project_id, container)
+        outcome = _merge_and_save(push, kind, container, capped)
+    except (OpRejected, InvalidOpError) as error:
+        message = getattr(error, "message", str(error))
+        return _reject(push, raw, op, error.code, message)
+    status, version, conflicts = outcome
+    push.accepted.append(capped.timestamp)
+    result = {"conflicts": conflicts, "error": None}
+    _remember(push, op, status, version, capped.hlc, result)
+    return _result(op.op_id, status, op.record_id, version, conflicts, None)
+
+
+def _merge_and_save(
+    push: _Push, kind: Any, container: str, op: Op
+) -> tuple[str, int, list[dict[str, Any]]]:
+    session = push.session
+    current = kind.load(session, push.project_id, container, op.record_id)
+    if current is None and session.get_bind().dialect.name == "postgresql":
+        # Two devices may create the same record at once; the unique key lets one win and
+        # the other, after a rollback to this savepoint, merges into the winner's record.
+        try:
+            with session.begin_nested():
+                return _save(push, kind, container, op, None)
+        except IntegrityError:
+            current = kind.load(session, push.project_id, container, op.record_id)
+    return _save(push, kind, container, op, current)
+
+
+def _save(
+    push: _Push, kind: Any, container: str, op: Op, current: Any
+) -> tuple[str, int, list[dict[str, Any]]]:
+    merged = merge(current, op)
+    version = kind.save(
+        push.session, push.project_id, container, merged, op, push.access.principal.actor_id
+    )
+    rows = record_conflicts(push.session, push.project_id, op.type, container, merged.conflicts)
+    return merged.status, version, [conflict_json(row) for row in rows]
+
+
+def _reject(
+    push: _Push, raw: Any, op: Op | None, code: str, message: str, seq: Any = None
+) -> dict[str, Any]:
+    """Quarantine the op verbatim; a rejection in the device's turn consumes its seq."""
+    error = {"code": code, "message": message}
+    op_id = op.op_id if op is not None else (raw.get("op_id") if isinstance(raw, Mapping) else None)
+    seq = op.client_seq if op is not None else seq
+    push.session.add(SyncQuarantine(
+        project_id=push.project_id, device_id=push.device.device_id,
+        actor_id=push.access.principal.actor_id,
+        op_id=op_id[:255] if isinstance(op_id, str) else None, op=_verbatim(raw), error=error,
+    ))
+    storable = isinstance(op_id, str) and 0 < len(op_id) <= _LIMITS["op_id"]
+    if storable and type(seq) is int and seq == push.device.last_seq + 1:
+        _remember(push, op, "rejected", None, None, {"conflicts": [], "error": error},
+                  op_id=op_id, seq=seq)
+    record_id = op.record_id if op is not None else None
+    return _result(op_id if isinstance(op_id, str) else None, "rejected", record_id, None, [],
+                   error)
+
+
+def _verbatim(raw: Any) -> Any:
+    plain = isinstance(raw, dict | list | str | int | float | bool) or raw is None
+    return raw if plain else str(raw)
+
+
+def _remember(
+    push: _Push, op: Op | None, status: str, version: int | None, hlc: str | None,
+    result: dict[str, Any], *, op_id: Any = None, seq: Any = None,
+) -> None:
+    """Store the op's final answer and count its seq as the device's last."""
+    row = SyncOp(
+        project_id=push.project_id, op_id=op.op_id if op else op_id,
+        device_id=push.device.device_id, client_seq=op.client_seq if op else seq,
+        actor_id=push.access.principal.actor_id, type=op.type if op else None,
+        container=(op.form_id or op.dataset) if op else None,
+        record_id=op.record_id if op else None, status=status, version=version, hlc=hlc,
+        result=result,
+    )
+    push.session.add(row)
+    push.known[row.op_id] = row
+    push.device.last_seq = row.client_seq or push.device.last_seq
+
+
+def _duplicate(row: SyncOp) -> dict[str, Any]:
+    stored = row.result or {}
+    answer = _result(row.op_id, "duplicate", row.record_id, row.version,
+                     stored.get("conflicts") or [], stored.get("error"))
+    answer["original_status"] = row.status
+    return answer
+
+
+def _deferred(op_id: Any, record_id: str | None, reason: str) -> dict[str, Any]:
+    messages = {
+        "client_seq_gap": "An earlier op of this device has not arrived yet.",
+        "blob_missing": "A referenced attachment has not been uploaded yet.",
+        "waits_for_earlier_op": "An earlier op of this device is deferred.",
+    }
+    error = {"code": reason, "message": messages.get(reason, reason)}
+    return _result(op_id if isinstance(op_id, str) else None, "deferred", record_id, None, [],
+                   error)
+
+
+def _result(
+    op_id: str | None, status: str, record_id: str | None, version: int | None,
+    conflicts: list[dict[str, Any]], error: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {"op_id": op_id, "status": status, "record_id": record_id, "version": version,
+            "conflicts": conflicts, "error": error}

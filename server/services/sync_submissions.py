@@ -1,0 +1,381 @@
+"""Submissions as a sync record kind: load with a row lock, save merged states as new versions.
+
+A submission's sync fields are its current version's data document (keyed by field path)
+without meta/instanceID and meta/deprecatedID, which name versions rather than the record.
+Every merged op becomes a new immutable SubmissionDef with its own instanceID whose
+deprecatedID is the previous one, with instance XML generated from the document so ODK tools
+read it like any edit, validated like OpenRosa submissions and stored even when invalid.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import and_, false, or_, true
+from sqlmodel import Session, col, select
+
+from forms.instance import document_to_instance_xml, referenced_files
+from forms.schema import FormSchema
+from server import errors
+from server.errors import Problem
+from server.models import (
+    Form,
+    FormAssignment,
+    FormDef,
+    Submission,
+    SubmissionAttachment,
+    SubmissionDef,
+)
+from server.models.base import iso, utcnow
+from server.policy import APP_USER, COLLECTOR, Access, authorize
+from server.services.blobs import find_blob
+from server.services.changes import mark_changed
+from server.services.forms import find_form, load_schema
+from server.services.records import (
+    Change,
+    FeedPosition,
+    OpRejected,
+    register_kind,
+    state_from_stored,
+    state_to_meta,
+)
+from server.services.scope import (
+    load_scope,
+    location_value,
+    project_scope_setting,
+    record_visible,
+    scope_filter,
+)
+from server.services.submissions import attachments_of, current_definition_of, validation_json
+from server.services.sync_stamp import _VERSION_META, sync_fields
+from sync.merge import MergeResult
+from sync.ops import Op
+from sync.records import DELETION, FieldWrite, RecordState, same_value
+
+_SEGMENT = re.compile(r"@?[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?")
+_CACHE = "kenesh_sync_submissions"
+
+
+class SubmissionKind:
+    """The "submission" record kind (container: the form's xmlFormId)."""
+
+    name = "submission"
+
+    def check_write(
+        self, session: Session, access: Access, project_id: int, container: str
+    ) -> None:
+        """The form must exist, be published and open, and the caller may submit to it."""
+        cache = _cache(session)
+        key = ("check", project_id, container, access.principal.actor_id)
+        if key not in cache:
+            cache[key] = _write_refusal(session, access, project_id, container)
+        refusal = cache[key]
+        if refusal is not None:
+            raise OpRejected(*refusal)
+
+    def load(
+        self, session: Session, project_id: int, container: str, record_id: str
+    ) -> RecordState | None:
+        """The submission with this (first) instanceID in the form, its row locked."""
+        form = _form(session, project_id, container)
+        if form is None:
+            return None
+        query = select(Submission).where(
+            Submission.form_id == form.id, Submission.instance_id == record_id
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        submission = session.exec(query).first()
+        if submission is None:
+            return None
+        current = current_definition_of(session, submission)
+        _cache(session)[("row", form.id, record_id)] = (submission, current)
+        fallback = FieldWrite(
+            current.version, current.hlc or "0000000000000-00000-server",
+            f"user:{current.submitter_id}", current.op_id or current.instance_id,
+        )
+        return state_from_stored(
+            record_id, submission.version, sync_fields(current.data),
+            submission.deleted_at is not None, submission.field_meta, fallback,
+        )
+
+    def save(
+        self, session: Session, project_id: int, container: str, result: MergeResult, op: Op,
+        actor_id: int | None,
+    ) -> int:
+        """A new SubmissionDef for a new version; only meta and flags when the version is kept."""
+        form = _form(session, project_id, container)
+        if form is None:
+            raise OpRejected("form_unknown", f"Form {container!r} does not exist.")
+        loaded = _cache(session).get(("row", form.id, op.record_id))
+        state = result.state
+        if loaded is not None and state.version == loaded[0].version:
+            submission = loaded[0]
+        else:
+            submission, current = _new_version(session, form, loaded, result, op, actor_id)
+            _cache(session)[("row", form.id, op.record_id)] = (submission, current)
+        submission.field_meta = state_to_meta(state)
+        submission.conflict = state.conflict
+        session.add(submission)
+        mark_changed(session, "submission", submission.id or 0)
+        return state.version
+
+    def changes(
+        self, session: Session, access: Access, project_id: int, after: FeedPosition, limit: int
+    ) -> list[Change]:
+        """Submissions after ``after`` in feed order, within the caller's scope."""
+        query = (
+            select(
+                Submission.id, Submission.instance_id, Submission.version,
+                Submission.deleted_at, Submission.conflict, Submission.change_seq,
+                Form.xml_form_id, SubmissionDef.data, SubmissionDef.hlc,
+            )
+            .join(Form, col(Form.id) == Submission.form_id)
+            .join(SubmissionDef, and_(
+                col(SubmissionDef.submission_id) == Submission.id,
+                col(SubmissionDef.current).is_(True),
+            ))
+            .where(
+                Submission.project_id == project_id,
+                col(Submission.change_seq).is_not(None),
+                after.after_clause(self.name, Submission.change_seq, Submission.id),
+            )
+            .order_by(col(Submission.change_seq), col(Submission.id))
+            .limit(limit)
+        )
+        visible = _feed_scope(session, access, project_id)
+        if visible is not None:
+            query = query.where(visible)
+        return [
+            Change(
+                "submission", form_id, instance_id, version, sync_fields(data),
+                deleted_at is not None, conflict, hlc, FeedPosition(seq, self.name, row_id),
+            )
+            for row_id, instance_id, version, deleted_at, conflict, seq, form_id, data, hlc
+            in session.exec(query)
+        ]
+
+    def history(
+        self, session: Session, access: Access, project_id: int, record_id: str
+    ) -> list[dict[str, Any]]:
+        """Every version of the submission from 1, however it was created."""
+        found = session.exec(
+            select(Submission, Form)
+            .join(Form, col(Form.id) == Submission.form_id)
+            .where(Submission.project_id == project_id, Submission.instance_id == record_id)
+        ).first()
+        if found is None:
+            raise Problem(errors.NOT_FOUND, f"Submission {record_id!r} does not exist.")
+        submission, form = found
+        authorize(session, access.principal, "submission.read", project_id, form=form)
+        scope = load_scope(session, access, sensitive=form.sensitive)
+        current = current_definition_of(session, submission)
+        if not record_visible(access.principal, scope, submission.submitter_id, current.data):
+            raise Problem(errors.NOT_FOUND, f"Submission {record_id!r} does not exist.")
+        defs = session.exec(
+            select(SubmissionDef).where(SubmissionDef.submission_id == submission.id)
+            .order_by(col(SubmissionDef.version))
+        ).all()
+        previous: Mapping[str, Any] = {}
+        history = []
+        for definition in defs:
+            fields = sync_fields(definition.data)
+            history.append(_version_json(definition, fields, previous))
+            previous = fields
+        return history
+
+
+def _version_json(
+    definition: SubmissionDef, fields: Mapping[str, Any], previous: Mapping[str, Any]
+) -> dict[str, Any]:
+    changed = definition.changed_fields
+    if changed is None:  # written before versions kept their changed fields: compare
+        keys = list(fields) + [k for k in previous if k not in fields]
+        changed = [k for k in keys if not same_value(fields.get(k), previous.get(k))]
+    return {
+        "version": definition.version, "instanceId": definition.instance_id,
+        "deprecatedId": definition.deprecated_id, "createdAt": iso(definition.created_at),
+        "actorId": definition.submitter_id, "deviceId": definition.device_id,
+        "userAgent": definition.user_agent, "hlc": definition.hlc, "opId": definition.op_id,
+        "via": "sync" if definition.op_id and not definition.op_id.startswith("def:") else "odk",
+        "changed": changed, "fields": {k: fields.get(k) for k in changed if k != DELETION},
+        "current": definition.current,
+    }
+
+
+def _cache(session: Session) -> dict[Any, Any]:
+    cache: dict[Any, Any] | None = session.info.get(_CACHE)
+    if cache is None:
+        cache = session.info[_CACHE] = {}
+    return cache
+
+
+def _form(session: Session, project_id: int, xml_form_id: str) -> Form | None:
+    cache = _cache(session)
+    key = ("form", project_id, xml_form_id)
+    if key not in cache:
+        cache[key] = find_form(session, project_id, xml_form_id)
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def _write_refusal(
+    session: Session, access: Access, project_id: int, container: str
+) -> tuple[str, str] | None:
+    form = _form(session, project_id, container)
+    if form is None or form.current_def_id is None:
+        return "form_unknown", f"Form {container!r} does not exist or is not published."
+    if form.state == "closed":
+        return "form_closed", f"Form {container!r} is closed and accepts no submissions."
+    try:
+        authorize(session, access.principal, "submission.create", project_id, form=form)
+    except Problem:
+        return "not_permitted", f"You may not submit to form {container!r}."
+    return None
+
+
+def _schema(session: Session, form: Form) -> tuple[FormDef, FormSchema]:
+    cache = _cache(session)
+    key = ("schema", form.current_def_id)
+    if key not in cache:
+        form_def = session.get(FormDef, form.current_def_id)
+        assert form_def is not None, "check_write refused unpublished forms"
+        cache[key] = (form_def, load_schema(form_def))
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def _check_keys(fields: Mapping[str, Any], schema: FormSchema) -> None:
+    root = f"/{schema.root_name}/"
+    for key in fields:
+        segments = key[len(root):].split("/") if key.startswith(root) else []
+        if not segments or not all(_SEGMENT.fullmatch(s) for s in segments):
+            raise OpRejected("field_invalid", f"{key!r} is not a field path of this form.")
+        if _VERSION_META.fullmatch(key):
+            raise OpRejected("field_reserved", f"{key!r} is set by the server.")
+
+
+def _new_version(
+    session: Session, form: Form, loaded: tuple[Submission, SubmissionDef] | None,
+    result: MergeResult, op: Op, actor_id: int | None,
+) -> tuple[Submission, SubmissionDef]:
+    form_def, schema = _schema(session, form)
+    _check_keys(op.fields, schema)
+    state = result.state
+    previous = loaded[1] if loaded is not None else None
+    instance_id = op.record_id if previous is None else f"uuid:{uuid.uuid4()}"
+    document = dict(state.fields)
+    try:
+        xml = document_to_instance_xml(
+            document, schema, instance_id=instance_id,
+            deprecated_id=previous.instance_id if previous else None,
+        )
+    except (ValueError, TypeError, AttributeError) as error:
+        raise OpRejected("fields_invalid", f"The fields do not fit the form: {error}") from None
+    root = f"/{schema.root_name}/meta/"
+    document[root + "instanceID"] = instance_id
+    if previous is not None:
+        document[root + "deprecatedID"] = previous.instance_id
+    submission = _record_row(session, form, loaded, state, op, actor_id)
+    definition = SubmissionDef(
+        submission_id=submission.id or 0, form_id=form.id or 0, form_def_id=form_def.id or 0,
+        version=state.version, instance_id=instance_id,
+        deprecated_id=previous.instance_id if previous else None, xml=xml, data=document,
+        validation=validation_json(schema, document), submitter_id=actor_id,
+        device_id=op.device_id, hlc=op.hlc, op_id=op.op_id,
+        changed_fields=[*result.changed_fields, *([DELETION] if result.deleted_changed else [])],
+        current=True,
+    )
+    if previous is not None:
+        previous.current = False
+        session.add(previous)
+        session.flush()  # the old version stops being current before the new one is
+    session.add(definition)
+    session.flush()
+    _attach(session, definition, schema, op, previous)
+    return submission, definition
+
+
+def _record_row(
+    session: Session, form: Form, loaded: tuple[Submission, SubmissionDef] | None,
+    state: RecordState, op: Op, actor_id: int | None,
+) -> Submission:
+    now = utcnow()
+    if loaded is None:
+        submission = Submission(
+            project_id=form.project_id, form_id=form.id or 0, instance_id=op.record_id,
+            submitter_id=actor_id, device_id=op.device_id, version=state.version,
+        )
+    else:
+        submission = loaded[0]
+        submission.version = state.version
+        submission.updated_at = now
+        if submission.review_state not in ("approved", "rejected"):
+            submission.review_state = "edited"
+    if state.deleted and submission.deleted_at is None:
+        submission.deleted_at = now
+    elif not state.deleted:
+        submission.deleted_at = None
+    _, scope_field = _scope_setting(session, form.project_id)
+    if scope_field:
+        submission.scope_value = location_value(state.fields, scope_field)
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def _scope_setting(session: Session, project_id: int) -> tuple[str, str | None]:
+    cache = _cache(session)
+    key = ("scope", project_id)
+    if key not in cache:
+        cache[key] = project_scope_setting(session, project_id)
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def _attach(
+    session: Session, definition: SubmissionDef, schema: FormSchema, op: Op,
+    previous: SubmissionDef | None,
+) -> None:
+    carried = {s.name: s.blob_id for s in attachments_of(session, previous)} if previous else {}
+    sent = {a.name: a.sha256 for a in op.attachments}
+    names = dict.fromkeys([*referenced_files(definition.data, schema), *sent])
+    for position, name in enumerate(names):
+        blob_id = carried.get(name)
+        if name in sent:
+            blob = find_blob(session, sent[name])
+            blob_id = blob.id if blob is not None else blob_id
+        session.add(SubmissionAttachment(
+            submission_def_id=definition.id or 0, name=name, blob_id=blob_id, position=position,
+        ))
+    if names:
+        session.flush()
+
+
+def _feed_scope(session: Session, access: Access, project_id: int) -> Any:
+    """The pull's scope over submissions: per form, the caller's record scope (None: all)."""
+    if access.role not in (COLLECTOR, APP_USER):
+        return None
+    forms = session.exec(select(Form).where(Form.project_id == project_id)).all()
+    if access.role == APP_USER:
+        assigned = set(session.exec(select(FormAssignment.xml_form_id).where(
+            FormAssignment.project_id == project_id,
+            FormAssignment.actor_id == access.principal.actor_id,
+        )).all())
+        forms = [f for f in forms if f.xml_form_id in assigned]
+    clauses = []
+    for sensitive in (False, True):
+        ids = [f.id for f in forms if bool(f.sensitive) == sensitive]
+        if ids:
+            scope = load_scope(session, access, sensitive=sensitive)
+            visible = scope_filter(
+                access.principal, scope, submitter_col=Submission.submitter_id,
+                location_col=Submission.scope_value,
+            )
+            in_scope = true() if visible is None else visible
+            clauses.append(and_(col(Submission.form_id).in_(ids), in_scope))
+    return or_(*clauses) if clauses else false()
+
+
+SUBMISSIONS = SubmissionKind()
+register_kind(SUBMISSIONS)
