@@ -156,5 +156,7 @@ def demo(
         typer.echo(f"admin password (shown once): {password}")
 
 
+import server.cli_export  # noqa: E402,F401,I001  (registers `kenesh export`)
+
 if __name__ == "__main__":
     app()
