@@ -12,7 +12,7 @@ from server.auth.deps import PolicyGate
 from server.db import make_engine
 from server.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from server.http.problems import install_problem_handlers
-from server.routes import form_drafts, forms, health, openrosa, submissions
+from server.routes import form_drafts, forms, health, odata, openrosa, submissions
 from server.routes import app_users, assignments, audits, projects, sessions, users
 from server.routes import datasets, entities, entities_odata
 from server.routes import exports
@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(exports.router)
     for sync_router in (sync, blobs, conflicts, records):
         app.include_router(sync_router.router)
+    # Before the form routes: `…/forms/{xmlFormId}` would otherwise take "survey.svc".
+    app.include_router(odata.router)
     app.include_router(form_drafts.router)
     app.include_router(forms.router)
     app.include_router(forms.device_router)
