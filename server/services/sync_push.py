@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server import errors
@@ -200,16 +199,7 @@ def _apply(push: _Push, raw: Any, op: Op) -> dict[str, Any]:
 def _merge_and_save(
     push: _Push, kind: Any, container: str, op: Op
 ) -> tuple[str, int, list[dict[str, Any]]]:
-    session = push.session
-    current = kind.load(session, push.project_id, container, op.record_id)
-    if current is None and session.get_bind().dialect.name == "postgresql":
-        # Two devices may create the same record at once; the unique key lets one win and
-        # the other, after a rollback to this savepoint, merges into the winner's record.
-        try:
-            with session.begin_nested():
-                return _save(push, kind, container, op, None)
-        except IntegrityError:
-            current = kind.load(session, push.project_id, container, op.record_id)
+    current = kind.load(push.session, push.project_id, container, op.record_id)
     return _save(push, kind, container, op, current)
 
 

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import and_, false, or_, text, true
 from sqlmodel import Session, col, select
 
 from forms.instance import document_to_instance_xml, referenced_files
@@ -57,6 +57,7 @@ from sync.records import DELETION, FieldWrite, RecordState, same_value
 
 _SEGMENT = re.compile(r"@?[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?")
 _CACHE = "kenesh_sync_submissions"
+_LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
 
 
 class SubmissionKind:
@@ -83,12 +84,7 @@ class SubmissionKind:
         form = _form(session, project_id, container)
         if form is None:
             return None
-        query = select(Submission).where(
-            Submission.form_id == form.id, Submission.instance_id == record_id
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        submission = session.exec(query).first()
+        submission = _locked_row(session, form.id or 0, record_id)
         if submission is None:
             return None
         current = current_definition_of(session, submission)
@@ -186,6 +182,25 @@ class SubmissionKind:
             history.append(_version_json(definition, fields, previous))
             previous = fields
         return history
+
+
+def _locked_row(session: Session, form_id: int, record_id: str) -> Submission | None:
+    """The submission row locked until commit; on PostgreSQL, when there is none yet, a lock on
+    its key, so that two transactions creating the same record serialise: the second one then
+    finds the first one's committed row (READ COMMITTED re-reads) and merges into it."""
+    query = select(Submission).where(
+        Submission.form_id == form_id, Submission.instance_id == record_id
+    )
+    if session.get_bind().dialect.name != "postgresql":
+        return session.exec(query).first()  # SQLite: write transactions are serialised
+    found = session.exec(query.with_for_update()).first()
+    if found is None:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+            {"space": _LOCK_SPACE, "key": f"{form_id}:{record_id}"},
+        )
+        found = session.exec(query.with_for_update()).first()
+    return found
 
 
 def _version_json(
