@@ -7,25 +7,29 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import select
 
 from server import errors
 from server.auth.deps import GrantedAccess
 from server.errors import Problem
 from server.http.deps import ReadUoW, WriteUoW
+from server.models import Form, FormAttachment
 from server.openrosa import openrosa_response
 from server.policy_routes import register
 from server.routes.form_access import content_disposition
 from server.services import entity_lists as lists
 from server.services.entity_csv import (
-    entity_list_csv,
-    entity_list_etag,
+    csv_download,
     integrity_xml,
+    linked_dataset,
     scope_of,
 )
 
 router = APIRouter(tags=["datasets"])
 DATASETS = "/v1/projects/{projectId}/datasets"
 DATASET = DATASETS + "/{name}"
+# ODK Collect set up with an app user's key URL checks deleted entities under it.
+KEY_DATASET = "/v1/key/{token}/projects/{projectId}/datasets/{name}"
 SUCCESS = {"success": True}
 
 
@@ -96,18 +100,16 @@ async def add_property(request: Request, projectId: int, name: str, uow: WriteUo
 @router.get(DATASET + "/entities.csv")
 def download_csv(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa: N803
                  access: GrantedAccess) -> Response:
-    session = uow.session
-    dataset = lists.get_dataset(session, projectId, name)
-    scope = scope_of(session, access)
-    etag = entity_list_etag(session, dataset, scope)
-    if etag in (request.headers.get("if-none-match") or ""):
-        return Response(status_code=304, headers={"ETag": f'"{etag}"'})
-    body = entity_list_csv(session, dataset, scope)
-    headers = {"ETag": f'"{etag}"', "Content-Disposition": content_disposition(f"{name}.csv")}
-    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    dataset = lists.get_dataset(uow.session, projectId, name)
+    status, body, headers = csv_download(uow.session, access, dataset,
+                                         request.headers.get("if-none-match"))
+    headers["Content-Disposition"] = content_disposition(f"{name}.csv")
+    return Response(body, status_code=status, media_type="text/csv; charset=utf-8",
+                    headers=headers)
 
 
 @router.get(DATASET + "/integrity")
+@router.get(KEY_DATASET + "/integrity")
 def integrity(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa: N803
               access: GrantedAccess, id: str | None = None) -> Response:  # noqa: A002
     session = uow.session
@@ -115,6 +117,24 @@ def integrity(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa
     ids = [i.strip().lower() for i in (id or "").split(",") if i.strip()]
     return openrosa_response(request, integrity_xml(session, dataset, scope_of(session, access),
                                                     ids))
+
+
+def entity_list_attachment(session: Any, access: Any, definition: Any, name: str,
+                           request: Request) -> Response | None:
+    """A form's file slot `<list>.csv` left empty is served from the entity list (else None)."""
+    form = session.get(Form, definition.form_id)
+    slot = session.exec(select(FormAttachment).where(
+        FormAttachment.form_def_id == definition.id, FormAttachment.name == name)).first()
+    if form is None or slot is None:
+        return None
+    dataset = linked_dataset(session, form.project_id, name, uploaded=slot.blob_id is not None)
+    if dataset is None:
+        return None
+    status, body, headers = csv_download(session, access, dataset,
+                                         request.headers.get("if-none-match"))
+    headers["Content-Disposition"] = content_disposition(name)
+    return Response(body, status_code=status, media_type="text/csv; charset=utf-8",
+                    headers=headers)
 
 
 register({
@@ -125,4 +145,5 @@ register({
     ("POST", DATASET + "/properties"): "dataset.manage",
     ("GET", DATASET + "/entities.csv"): "entity.read",
     ("GET", DATASET + "/integrity"): "entity.read",
+    ("GET", KEY_DATASET + "/integrity"): "entity.read",
 })

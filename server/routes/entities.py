@@ -10,13 +10,14 @@ from server.auth.deps import GrantedAccess
 from server.http.deps import ReadUoW, WriteUoW
 from server.policy_routes import register
 from server.routes.datasets import DATASET, SUCCESS, json_object
-from server.services import entity_rest
+from server.services import entity_records, entity_rest
 from server.services.entities import Writer, current_def, get_entity, list_defs
 from server.services.entity_csv import scope_of, visible_clause
 from server.services.entity_lists import get_dataset
 from server.services.entity_views import entity_json, history_json, list_entities
 
 router = APIRouter(tags=["entities"])
+assert entity_records.ENTITY_KIND  # importing it registers the "entity" sync record kind
 ENTITIES = DATASET + "/entities"
 ENTITY = ENTITIES + "/{uuid}"
 
@@ -113,7 +114,24 @@ def versions(projectId: int, name: str, uuid: str, uow: ReadUoW,  # noqa: N803
     return [history_json(d) for d in list_defs(uow.session, entity)]
 
 
+SUBMISSION_ENTITIES = "/v1/projects/{projectId}/forms/{xmlFormId}/submissions/{instanceId}/entities"
+
+
+@router.get(SUBMISSION_ENTITIES)
+def submission_entities(projectId: int, xmlFormId: str, instanceId: str,  # noqa: N803
+                        uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
+    """What the submission did to entities: applied, held, pending approval, or the error."""
+    from server.routes.form_access import readable_form
+    from server.services.entity_views import submission_entity_json, submission_entity_rows
+    from server.services.submissions import get_submission
+
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = get_submission(uow.session, form, instanceId)
+    return [submission_entity_json(r) for r in submission_entity_rows(uow.session, submission)]
+
+
 register({
+    ("GET", SUBMISSION_ENTITIES): "submission.read",
     ("GET", ENTITIES): "entity.read",
     ("POST", ENTITIES): "entity.update",
     ("GET", ENTITY): "entity.read",

@@ -16,6 +16,7 @@ from server.errors import Problem
 from server.http.deps import ReadUoW, SettingsDep
 from server.models import Blob, FormDef
 from server.policy import Access
+from server.routes.datasets import entity_list_attachment
 from server.routes.form_access import blob_response, check_readable, xml_response
 from server.routes.form_json import json_response, view_json, wants_extended
 from server.services import form_media
@@ -95,6 +96,9 @@ def add_definition_routes(router: APIRouter, base: str, resolve: Resolver) -> li
     ) -> Response:
         definition = _definition_of(_readable(uow.session, access, resolve, request))
         assert definition.id is not None
+        served = entity_list_attachment(uow.session, access, definition, name, request)
+        if served is not None:
+            return served
         attachment, blob = form_media.get_attachment_file(uow.session, definition.id, name)
         content_type = form_media.served_content_type(attachment, blob)
         return blob_response(request, settings, blob, attachment.name, content_type)

@@ -22,6 +22,7 @@ from server.http.deps import ReadUoW, WriteUoW
 from server.openrosa import openrosa_context, openrosa_message, openrosa_response, render_openrosa_problem
 from server.policy import authorize, can, project_role_of
 from server.policy_routes import register
+from server.services.entity_csv import linked_dataset, manifest_entry
 from server.services.form_media import list_attachments_with_blobs
 from server.services.forms import get_form, get_project, list_fillable_forms
 from server.services.submissions import IncomingFile, Sender, receive_openrosa
@@ -94,13 +95,20 @@ def manifest(request: Request, projectId: int, xmlFormId: str, uow: ReadUoW) -> 
     """The media files of the published version, with their md5 hashes."""
     session = uow.session
     form = get_form(session, projectId, xmlFormId)
-    authorize(session, request.state.principal, "form.fill", projectId, form=form)
+    access = authorize(session, request.state.principal, "form.fill", projectId, form=form)
     if form.current_def_id is None:
         raise Problem(errors.NOT_FOUND)
     base = _base(request)
     files = []
     for attachment, blob in list_attachments_with_blobs(session, form.current_def_id):
         if blob is None:
+            # An empty slot named like an entity list is that list, as the caller may see it.
+            dataset = linked_dataset(session, projectId, attachment.name, uploaded=False)
+            if dataset is not None:
+                files.append(manifest_entry(
+                    session, access, dataset,
+                    f"{base}/forms/{xmlFormId}/attachments/{attachment.name}",
+                    f"{base}/datasets/{dataset.name}/integrity"))
             continue
         files.append(
             f"<mediaFile><filename>{escape(attachment.name)}</filename><hash>md5:{blob.md5}</hash>"

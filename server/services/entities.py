@@ -19,9 +19,10 @@ from sqlmodel import Session, col, select
 
 from server import errors
 from server.errors import Problem
-from server.models import Dataset, Entity, EntityDef
+from server.models import Dataset, Entity, EntityDef, SyncConflict
 from server.models.base import utcnow
 from server.services.changes import mark_changed, register_table
+from server.services.conflicts import record_conflicts
 from server.services.records import state_from_stored, state_to_meta
 from server.services.scope import location_value, project_scope_setting
 from server.services.server_clock import server_tick
@@ -145,33 +146,46 @@ def list_defs(session: Session, entity: Entity) -> list[EntityDef]:
 
 def apply_op(session: Session, dataset: Dataset, entity: Entity | None, op: Op, writer: Writer,
              odk: OdkVersion | None = None) -> Applied:
-    """THE write path: merge `op` into the entity (None: create it) and store the new version."""
+    """THE write path: merge `op` into the entity (None: create it) and store the new version;
+    conflicts go to the project's review queue."""
     result = merge(state_of(entity) if entity is not None else None, op)
+    applied = store_result(session, dataset, entity, op, result, writer, odk)
+    record_conflicts(session, dataset.project_id, "entity", dataset.name, result.conflicts)
+    return applied
+
+
+def store_result(session: Session, dataset: Dataset, entity: Entity | None, op: Op,
+                 result: MergeResult, writer: Writer, odk: OdkVersion | None = None) -> Applied:
+    """Store a merged entity as its new version (the sync push merges, then calls this)."""
     if entity is None:
         entity = Entity(project_id=dataset.project_id, dataset_id=dataset.id or 0,
                         uuid=op.record_id, creator_id=writer.actor_id, created_at=utcnow())
     else:
         entity.updated_at = utcnow()
     conflicting = [c.field for c in result.conflicts if c.field != DELETION]
-    entity.conflict = _odk_conflict(entity.conflict, result, odk)
-    _store_state(session, entity, result.state, dataset, op.hlc)
+    entity.conflict = odk_conflict(entity.conflict, result, odk)
+    store_state(session, entity, result.state, dataset, op.hlc)
     definition = _add_def(session, entity, writer, op, result, odk or OdkVersion(), conflicting)
-    _publish_conflicts(session, dataset, entity, result)
     return Applied(entity, definition, result)
 
 
-def _odk_conflict(previous: str | None, result: MergeResult, odk: OdkVersion | None) -> str | None:
+def odk_conflict(previous: str | None, result: MergeResult, odk: OdkVersion | None) -> str | None:
+    """ODK's conflict after a merge: "hard" while a Kenesh conflict is open, "soft" after a
+    concurrent edit of other properties (until resolved), cleared when a hard one is resolved."""
     if result.state.conflict:
         return "hard"
+    if previous == "hard":
+        return None  # every conflict of the record was resolved
     if previous is not None:
-        return previous  # Central never downgrades a conflict; only a resolution clears it
+        return previous
     if result.status == "merged" or (odk is not None and odk.forced):
         return "soft"
     return None
 
 
-def _store_state(session: Session, entity: Entity, state: RecordState, dataset: Dataset,
-                 hlc: str) -> None:
+def store_state(session: Session, entity: Entity, state: RecordState, dataset: Dataset,
+                hlc: str | None) -> None:
+    """Write a merge state onto the entity row and stamp it for the change feed."""
     fields = dict(state.fields)
     entity.label = str(fields.pop(LABEL, entity.label) or "")
     entity.data = fields
@@ -225,18 +239,6 @@ def _add_def(session: Session, entity: Entity, writer: Writer, op: Op, result: M
     return definition
 
 
-def _publish_conflicts(session: Session, dataset: Dataset, entity: Entity,
-                       result: MergeResult) -> None:
-    """Put the op's conflicts in the project's review queue (the sync engine's store)."""
-    if not result.conflicts:
-        return
-    try:
-        from server.services import conflicts as store
-    except ImportError:  # the review queue is not installed: the state keeps both values
-        return
-    store.record_conflicts(session, entity.project_id, "entity", dataset.name, result.conflicts)
-
-
 def server_op(session: Session, entity_uuid: str, dataset: Dataset, writer: Writer,
               fields: dict[str, Any], *, base_version: int | None, deleted: bool = False,
               hlc: str | None = None) -> Op:
@@ -259,17 +261,19 @@ def resolve_all(session: Session, dataset: Dataset, entity: Entity, writer: Writ
     entity.conflict = None
     entity.updated_at = utcnow()
     hlc = entity.hlc or server_tick(session).encode()
-    _store_state(session, entity, state, dataset, hlc)
+    store_state(session, entity, state, dataset, hlc)
     _close_stored_conflicts(session, entity, dataset, writer)
     return entity
 
 
 def _close_stored_conflicts(session: Session, entity: Entity, dataset: Dataset,
                             writer: Writer) -> None:
-    try:
-        from server.services import conflicts as store
-    except ImportError:
-        return
-    closer = getattr(store, "close_record_conflicts", None)
-    if closer is not None:
-        closer(session, entity.project_id, "entity", entity.uuid, writer.actor_id)
+    """ODK's resolve closes the record's open conflicts in the review queue too."""
+    rows = session.exec(select(SyncConflict).where(
+        SyncConflict.project_id == entity.project_id, SyncConflict.type == "entity",
+        SyncConflict.record_id == entity.uuid, SyncConflict.status == "open",
+    ))
+    for row in rows:
+        row.status, row.resolved_at, row.resolved_by = "resolved", utcnow(), writer.actor_id
+        row.resolution = {"value": row.kept.get("value"), "version": None, "via": "odk"}
+        session.add(row)

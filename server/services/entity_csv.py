@@ -100,3 +100,33 @@ def integrity_xml(session: Session, dataset: Dataset, scoped: Scoped, ids: list[
                     "</deleted></entity>")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<data><entities>'
             + "".join(rows) + "</entities></data>")
+
+
+def linked_dataset(session: Session, project_id: int, attachment_name: str,
+                   uploaded: bool) -> Dataset | None:
+    """The entity list a form's file slot `<list>.csv` reads, when nothing was uploaded to it."""
+    if uploaded or not attachment_name.endswith(".csv"):
+        return None
+    from server.services.entity_lists import find_dataset
+
+    return find_dataset(session, project_id, attachment_name[: -len(".csv")])
+
+
+def manifest_entry(session: Session, access: Access, dataset: Dataset, download_url: str,
+                   integrity_url: str) -> str:
+    """The OpenRosa manifest's mediaFile for an entity list, its hash scoped to the caller."""
+    etag = entity_list_etag(session, dataset, scope_of(session, access))
+    return (f'<mediaFile type="entityList"><filename>{escape(dataset.name)}.csv</filename>'
+            f"<hash>md5:{etag}</hash><downloadUrl>{escape(download_url)}</downloadUrl>"
+            f"<integrityUrl>{escape(integrity_url)}</integrityUrl></mediaFile>")
+
+
+def csv_download(session: Session, access: Access, dataset: Dataset,
+                 if_none_match: str | None) -> tuple[int, bytes, dict[str, str]]:
+    """(status, body, headers) of a download of the list's CSV: 304 when the ETag matches."""
+    scoped = scope_of(session, access)
+    etag = entity_list_etag(session, dataset, scoped)
+    headers = {"ETag": f'"{etag}"'}
+    if etag in (if_none_match or ""):
+        return 304, b"", headers
+    return 200, entity_list_csv(session, dataset, scoped), headers

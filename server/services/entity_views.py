@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from server.models import Dataset, Entity, EntityDef
+from server.models import Dataset, Entity, EntityDef, EntitySubmission, Submission
 from server.models.base import iso
 
 
@@ -74,3 +74,19 @@ def list_entities(session: Session, dataset: Dataset, *, deleted: bool = False,
     if visible is not None:
         query = query.where(visible)
     return [entity_json(e, d, with_data=False) for e, d in session.exec(query)]
+
+
+def submission_entity_rows(session: Session, submission: Submission) -> list[EntitySubmission]:
+    """The entity status rows of a submission."""
+    return list(session.exec(select(EntitySubmission).where(
+        EntitySubmission.submission_id == submission.id).order_by(col(EntitySubmission.id))))
+
+
+def submission_entity_json(row: EntitySubmission) -> dict[str, Any]:
+    """{uuid, action, status, version, forced, error: {code, message} | null, updatedAt}."""
+    return {
+        "uuid": row.entity_uuid, "action": row.action, "status": row.status,
+        "version": row.version, "forced": row.forced, "error": row.error,
+        "branchId": row.branch_id, "baseVersion": row.branch_base_version,
+        "updatedAt": iso(row.updated_at or row.created_at),
+    }

@@ -19,6 +19,7 @@ from forms.schema import FormSchema
 from forms.schema_json import schema_from_json, schema_to_json
 from server import errors
 from server.errors import Problem
+from server.services.entity_lists import publish_form_entities
 from server.models import Form, FormDef, Project
 from server.models.base import utcnow
 from server.models.forms import FORM_STATES
@@ -261,6 +262,7 @@ def publish_draft(session: Session, form: Form, version: str | None = None) -> F
     form.current_def_id = draft.id
     form.draft_def_id = None
     form.sensitive = load_schema(draft).sensitive
+    publish_form_entities(session, form, load_schema(draft))
     session.add(draft)
     _touch(session, form)
     try:

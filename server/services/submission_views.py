@@ -125,6 +125,10 @@ def set_review_state(session: Session, submission: Submission, body: dict[str, A
     submission.updated_at = utcnow()
     session.add(submission)
     mark_changed(session, "submission", submission.id or 0)
+    if submission.review_state == "approved":
+        from server.services.entity_submissions import approve_submission
+
+        approve_submission(session, submission)
 
 
 def soft_delete(session: Session, submission: Submission) -> None:
