@@ -133,7 +133,8 @@ def assign_form(projectId: int, xmlFormId: str, roleId: str, actorId: int,  # no
                  target=f"form:{projectId}/{xmlFormId}", details={"actorId": actorId},
                  request_id=request_id_of(request))
     uow.commit()
-    return role_service.assignment_json(actorId, role.system)
+    # Central answers {"success": true}; pyodk reads that key.
+    return role_service.assignment_json(actorId, role.system) | {"success": True}
 
 
 @router.delete(FORM + "/{roleId}/{actorId}")
