@@ -8,6 +8,7 @@ batches, only until it holds $top rows (plus one to know whether a next page exi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from forms.odata import (
+    MAIN_TABLE,
     FilterExpr,
     ODataError,
     ODataPlan,
@@ -122,6 +124,38 @@ def parse_table_query(plan: ODataPlan, table_name: str, query: Mapping[str, str]
         )
     except ODataError as error:
         raise odata_problem(error) from None
+
+
+_KEYED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\('((?:[^']|'')*)'\)$")
+
+
+@dataclass(frozen=True)
+class Navigation:
+    """A navigation link followed: Submissions('id')/group/repeat('row')/inner."""
+
+    instance_id: str
+    table_name: str  # "Submissions.group.repeat.inner"
+    parent_id: str | None  # the keyed repeat row the rows belong to, if any
+
+
+def parse_navigation(path: str) -> Navigation | None:
+    """The parts of a navigation path as rows link them; None when it is not one."""
+    head, *rest = path.split("/")
+    keyed = _KEYED.match(head)
+    if keyed is None or keyed.group(1) != MAIN_TABLE or not rest:
+        return None
+    names, parent = [], None
+    for index, segment in enumerate(rest):
+        inner = _KEYED.match(segment)
+        if inner is not None and index < len(rest) - 1:
+            names.append(inner.group(1))
+            parent = inner.group(2)
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", segment):
+            names.append(segment)
+        else:
+            return None
+    unquoted = keyed.group(2).replace("''", "'")
+    return Navigation(unquoted, ".".join([MAIN_TABLE, *names]), parent)
 
 
 @dataclass(frozen=True)

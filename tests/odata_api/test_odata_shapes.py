@@ -158,3 +158,15 @@ def test_reading_a_sensitive_forms_feed_is_audited(od: ODataSetup) -> None:
     admin = headers_for(od.client.app, make_user(od.engine, "admin@example.org", admin=True))
     audits = od.client.get("/v1/audits", params={"action": "submission.read"}, headers=admin)
     assert [a["target"] for a in audits.json()] == [f"{FORM_ID}.svc/Submissions"]
+
+
+def test_navigation_links_lead_to_the_rows_of_one_submission(od: ODataSetup) -> None:
+    od.submit(recs=(("other", (9,)),))
+    instance_id = od.submit(recs=(("water", (1, 2)), ("roads", (3,))))
+    [row] = od.rows("/Submissions", **{"$filter": f"__id eq '{instance_id}'"})
+    recs = od.rows("/" + row["rec@odata.navigationLink"])
+    assert [r["text"] for r in recs] == ["water", "roads"]
+    votes = od.rows("/" + recs[1]["vote@odata.navigationLink"])
+    assert [v["n"] for v in votes] == [3]
+    assert od.get(f"/Submissions('{instance_id}')/nothing").status_code == 404
+    assert od.get("/Submissions('uuid:nobody')/rec").json()["value"] == []
