@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -282,8 +282,6 @@ def audit_export(session: Session, actor_id: int | None, job: ExportJob,
 
 def count_rows(engine: Engine, job: ExportJob) -> int:
     """How many submissions the SQL part of the filters lets through (for a progress bar)."""
-    from sqlalchemy import func, select
-
     with unit_of_work(engine, write=False) as uow:
         query = export_query(job.form_id, job.where, include_deleted=job.include_deleted)
         counted = select(func.count()).select_from(query.order_by(None).subquery())
@@ -294,7 +292,7 @@ def stream_export(engine: Engine, job: ExportJob, *, data_dir: Path | None = Non
                   progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
     """The export's bytes, read from a server-side cursor in a read-only unit of work.
 
-    `progress(n)` is called after every n-th... every submission (the CLI's progress bar).
+    `progress(1)` is called for every submission written (the CLI's progress bar).
     Closing the generator early ends the query and gives the connection back.
     """
     with unit_of_work(engine, write=False) as uow:
