@@ -135,8 +135,13 @@ def set_project_scope(
     if mode in ("location", "own_or_location") and not (field or "").strip():
         raise Problem(errors.REQUEST_INVALID, f"scope mode {mode!r} needs a field path")
     row = session.get(ProjectScope, project_id) or ProjectScope(project_id=project_id)
+    previous_field = row.field
     row.mode, row.field = mode, (field or "").strip() or None
     session.add(row)
+    if row.field != previous_field:
+        from server.services.scope_refresh import refresh_scope_values
+
+        refresh_scope_values(session, project_id, row.field)
     return row
 
 
