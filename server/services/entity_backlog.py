@@ -36,11 +36,23 @@ def release_next(session: Session, entity: Entity, written: EntityDef) -> None:
         _rerun(session, held, forced=False)
 
 
+_CHECK_EVERY = timedelta(minutes=1)
+_last_check: list[datetime] = []
+
+
 def process_due_backlog(session: Session, timeout: timedelta = DEFAULT_TIMEOUT,
                         now: datetime | None = None) -> int:
-    """Force the updates held longer than `timeout`; returns how many ran."""
-    cutoff = (now or utcnow()) - timeout
-    return process_backlog(session, before=cutoff)
+    """Force the updates held longer than `timeout`; returns how many ran.
+
+    Called with each entity submission; without an explicit `now` it looks at most once a
+    minute per process (a timeout of days needs no finer check).
+    """
+    moment = now or utcnow()
+    if now is None:
+        if _last_check and moment - _last_check[0] < _CHECK_EVERY:
+            return 0
+        _last_check[:] = [moment]
+    return process_backlog(session, before=moment - timeout)
 
 
 def process_backlog(session: Session, before: datetime | None = None) -> int:

@@ -51,7 +51,7 @@ class EntityQuery:
     service_root: str
 
 
-def _row_values(entity: Entity, creator: str | None) -> dict[str, Any]:
+def _row_values(entity: Any, creator: str | None) -> dict[str, Any]:
     return {
         "__id": entity.uuid, "__system/createdAt": entity.created_at,
         "__system/updatedAt": entity.updated_at, "__system/deletedAt": entity.deleted_at,
@@ -59,7 +59,7 @@ def _row_values(entity: Entity, creator: str | None) -> dict[str, Any]:
     }
 
 
-def _system(entity: Entity, creator: str | None) -> dict[str, Any]:
+def _system(entity: Any, creator: str | None) -> dict[str, Any]:
     return {
         "createdAt": entity.created_at, "creatorId": entity.creator_id, "creatorName": creator,
         "updates": entity.version - 1, "updatedAt": entity.updated_at,
@@ -84,7 +84,7 @@ def entities_page(session: Session, dataset: Dataset, scoped: Scoped,
     rows = _matching(session, dataset, scoped, expr, after, batch=min(max(wanted, 100), 5000))
     skipped = 0
     out: list[dict[str, Any]] = []
-    last: Entity | None = None
+    last: Any = None
     remaining = 0
     for entity, creator in rows:
         if skipped < paging.skip:
@@ -114,10 +114,14 @@ def _skiptoken_id(session: Session, dataset: Dataset,
     return found
 
 
+# Only the columns a row shows: loading whole entities (merge metadata included) is slower.
+_COLUMNS = (Entity.id, Entity.uuid, Entity.label, Entity.data, Entity.version,
+            Entity.created_at, Entity.updated_at, Entity.deleted_at, Entity.creator_id,
+            Entity.conflict)
+
+
 def _base(dataset: Dataset, scoped: Scoped, expr: FilterExpr | None) -> Any:
-    query = select(Entity, Actor.display_name).join(
-        Actor, col(Actor.id) == Entity.creator_id, isouter=True
-    ).where(Entity.dataset_id == dataset.id)
+    query = select(*_COLUMNS).where(Entity.dataset_id == dataset.id)
     if expr is None or not mentions(expr, "__system/deletedAt"):
         # As Central: deleted entities show only to a filter that asks about deletedAt.
         query = query.where(col(Entity.deleted_at).is_(None))
@@ -126,22 +130,33 @@ def _base(dataset: Dataset, scoped: Scoped, expr: FilterExpr | None) -> Any:
 
 
 def _matching(session: Session, dataset: Dataset, scoped: Scoped, expr: FilterExpr | None,
-              after: int | None, batch: int = _BATCH) -> Iterator[tuple[Entity, str | None]]:
+              after: int | None, batch: int = _BATCH) -> Iterator[tuple[Any, str | None]]:
     """Newest first (Central's order), in batches; the filter is evaluated per row."""
     query = _base(dataset, scoped, expr).order_by(col(Entity.id).desc())
     cursor = after
+    names: dict[int, str] = {}
     while True:
         batch_query = query.where(col(Entity.id) < cursor) if cursor is not None else query
-        found = list(session.exec(batch_query.limit(batch)))
-        for entity, creator in found:
-            if expr is None or _passes(expr, entity, creator):
-                yield entity, creator
+        found = list(session.execute(batch_query.limit(batch)))
+        _creator_names(session, {row.creator_id for row in found} - names.keys(), names)
+        for row in found:
+            creator = names.get(row.creator_id)
+            if expr is None or _passes(expr, row, creator):
+                yield row, creator
         if len(found) < batch:
             return
-        cursor = found[-1][0].id
+        cursor = found[-1].id
 
 
-def _passes(expr: FilterExpr, entity: Entity, creator: str | None) -> bool:
+def _creator_names(session: Session, ids: set[int], into: dict[int, str]) -> None:
+    """Display names of the creators, one query for a whole batch (they are few)."""
+    ids.discard(None)  # type: ignore[arg-type]
+    if ids:
+        into.update(session.execute(
+            select(Actor.id, Actor.display_name).where(col(Actor.id).in_(sorted(ids)))).all())
+
+
+def _passes(expr: FilterExpr, entity: Any, creator: str | None) -> bool:
     values = _row_values(entity, creator)
     return matches_values(expr, lambda member: _lookup(values, member))
 
