@@ -24,7 +24,7 @@ from server.services.records import get_kind
 from server.services.server_clock import server_tick
 from sync.merge import Choice, ChosenValue, MergeResult, resolve_conflict
 from sync.ops import Op
-from sync.records import DELETION, Conflict, ConflictSide, side_to_json
+from sync.records import DELETION, Conflict, ConflictSide, same_value, side_to_json
 
 CONFLICT_RESOLVED = errors.register(
     "conflict.already_resolved", 409, "This conflict has already been resolved."
@@ -48,12 +48,30 @@ def record_conflicts(
                 record_id=conflict.record_id, field=conflict.field,
             )
         row.kept = _side(conflict.kept)
-        row.others = [_side(side) for side in conflict.others]
+        row.others = _accumulated(row, conflict)
         session.add(row)
         rows.append(row)
     if rows:
         session.flush()
     return rows
+
+
+def _accumulated(row: SyncConflict, conflict: Conflict) -> list[dict[str, Any]]:
+    """The merge's differing values, plus those an earlier view of this open conflict held.
+
+    A later op whose device had pulled the record supersedes the losing values it "saw" by
+    version, although its device only ever saw the winner; keeping every value the conflict
+    once held means no value a device sent disappears from review before a person resolves it.
+    """
+    others = [_side(side) for side in conflict.others]
+    present = {side["op_id"] for side in others} | {conflict.kept.op_id}
+    for earlier in [*row.others, *([row.kept] if row.kept else [])]:
+        if earlier.get("op_id") not in present and not same_value(
+            earlier.get("value"), conflict.kept.value
+        ):
+            others.append(earlier)
+            present.add(earlier.get("op_id"))
+    return others
 
 
 def _side(side: ConflictSide) -> dict[str, Any]:
