@@ -10,7 +10,6 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import httpx
 from hypothesis import HealthCheck, settings
@@ -23,7 +22,7 @@ from hypothesis.stateful import (
 )
 from sqlmodel import Session, select
 
-from server.models import SubmissionDef, SyncConflict, SyncOp
+from server.models import Submission, SubmissionDef, SyncConflict, SyncOp
 from sync.client import DeviceClient, SyncError
 from sync.ops import Op
 from tests.factories import make_app_user
@@ -160,6 +159,8 @@ class Village(RuleBasedStateMachine):
             defs = session.exec(select(SubmissionDef).where(
                 SubmissionDef.op_id.in_(list(self.ops))  # type: ignore[union-attr]
             )).all()
+            history = session.exec(select(SubmissionDef).join(Submission).where(
+                Submission.instance_id.in_(self.records))).all()  # type: ignore[attr-defined]
             conflicts = session.exec(select(SyncConflict).where(
                 SyncConflict.record_id.in_(self.records))).all()  # type: ignore[attr-defined]
             answered = session.exec(select(SyncOp.op_id).where(
@@ -167,17 +168,21 @@ class Village(RuleBasedStateMachine):
         applied = Counter(d.op_id for d in defs)
         assert set(applied) == set(self.ops) and set(applied.values()) == {1} or not self.ops
         assert set(self.ops) <= set(answered)
-        self.check_every_value_is_kept({d.op_id: d for d in defs}, conflicts)
+        self.check_every_value_is_kept(list(history), conflicts)
         self.check_conflicts_are_real(conflicts)
 
-    def check_every_value_is_kept(self, defs: dict[Any, SubmissionDef], conflicts: list) -> None:
-        sides = {(c.record_id, c.field, side["op_id"], repr(side["value"]))
-                 for c in conflicts for side in (c.kept, *c.others)}
+    def check_every_value_is_kept(self, history: list[SubmissionDef], conflicts: list) -> None:
+        """Each value an op sent is in some version of its record or in a conflict of it."""
+        roots = {d.submission_id: d for d in history if d.version == 1}
+        first_id = {roots[d.submission_id].instance_id: d.submission_id for d in history}
+        seen = {(first_id.get(c.record_id), c.field, repr(side["value"]))
+                for c in conflicts for side in (c.kept, *c.others)}
+        by_submission = {(d.submission_id, f, repr(v)) for d in history for f, v in d.data.items()}
         for op in self.ops.values():
             for field, value in op.fields.items():
-                in_version = defs[op.op_id].data.get(field) == value
-                in_conflict = (op.record_id, field, op.op_id, repr(value)) in sides
-                assert in_version or in_conflict, (op, field, value)
+                key = (first_id[op.record_id], field, repr(value))
+                assert key in by_submission or key in seen, (op, field, value)
+
 
     def check_conflicts_are_real(self, conflicts: list) -> None:
         """Each conflict holds two differing values written by two phones that had not seen
