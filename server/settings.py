@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     xlsx_max_unzipped_bytes: int = 100 * 1024 * 1024
     xlsx_max_sheet_bytes: int = 20 * 1024 * 1024
     db_pool_size: int = 10
+    entity_backlog_days: float = 5.0
     log_level: str = "INFO"
 
     @field_validator("public_url")

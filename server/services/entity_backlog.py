@@ -8,7 +8,6 @@ entity is flagged (ODK ``conflict: "soft"``) so that someone looks at it.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
@@ -16,8 +15,9 @@ from sqlmodel import Session, col, select
 
 from server.models import Entity, EntityDef, EntitySubmission, Submission, SubmissionDef
 from server.models.base import utcnow
+from server.settings import get_settings
 
-DEFAULT_TIMEOUT = timedelta(days=float(os.environ.get("KENESH_ENTITY_BACKLOG_DAYS", "5")))
+DEFAULT_TIMEOUT = timedelta(days=get_settings().entity_backlog_days)
 
 
 def release_next(session: Session, entity: Entity, written: EntityDef) -> None:
