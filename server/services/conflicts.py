@@ -19,6 +19,7 @@ from server.errors import Problem
 from server.models import Form, SyncConflict
 from server.models.base import iso, utcnow
 from server.policy import Access
+from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
 from server.services.audit import record_audit
 from server.services.records import get_kind
 from server.services.server_clock import server_tick

@@ -33,6 +33,7 @@ from server.errors import Problem
 from server.models import Form, FormAssignment, FormDef, Submission, SyncHorizon
 from server.models.base import iso, utcnow
 from server.policy import APP_USER, Access
+from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
 from server.services.records import FeedPosition, kinds
 
 CURSOR_INVALID = errors.register("sync.cursor_invalid", 400, "The cursor is not valid.")

@@ -25,6 +25,7 @@ from server.errors import Problem
 from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
 from server.models.base import utcnow
 from server.policy import Access
+from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
 from server.services.conflicts import conflict_json, record_conflicts
 from server.services.records import OpRejected, get_kind
 from server.services.server_clock import server_tick, wall_clock_ms
