@@ -34,19 +34,36 @@ OPENROSA = {"X-OpenRosa-Version": "1.0"}
 
 
 def kenesh(args: list[str], env: dict[str, str], stdin: str = "") -> None:
-    subprocess.run([sys.executable, "-m", "server.cli", *args], env=env, input=stdin, text=True,
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
 
 
 def start_server(url: str, data_dir: str) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
-    env = {**os.environ, "KENESH_DATABASE_URL": url, "KENESH_DATA_DIR": data_dir,
-           "KENESH_SECRET_KEY": "bench-secret-key-0123456789abcdef", "KENESH_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "KENESH_DATABASE_URL": url,
+        "KENESH_DATA_DIR": data_dir,
+        "KENESH_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "KENESH_LOG_LEVEL": "WARNING",
+    }
     kenesh(["db", "upgrade"], env)
     kenesh(["user", "create", "bench@example.org", "--admin"], env, PASSWORD + "\n")
     port = free_port()
     env["KENESH_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -61,23 +78,38 @@ def start_server(url: str, data_dir: str) -> tuple[subprocess.Popen[bytes], str,
 
 def prepare(base: str) -> str:
     """Sign in, create a project, publish the form, create an app user; returns the phone's URL prefix."""
-    token = httpx.post(base + "/v1/sessions", json={"email": "bench@example.org", "password": PASSWORD}).json()["token"]
+    token = httpx.post(
+        base + "/v1/sessions", json={"email": "bench@example.org", "password": PASSWORD}
+    ).json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
     project = httpx.post(base + "/v1/projects", json={"name": "bench"}, headers=auth).json()["id"]
-    created = httpx.post(f"{base}/v1/projects/{project}/forms", content=FORM.read_bytes(),
-                         params={"publish": "true", "ignoreWarnings": "true"},
-                         headers={**auth, "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    created = httpx.post(
+        f"{base}/v1/projects/{project}/forms",
+        content=FORM.read_bytes(),
+        params={"publish": "true", "ignoreWarnings": "true"},
+        headers={
+            **auth,
+            "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        },
+    )
     created.raise_for_status()
-    app_user = httpx.post(f"{base}/v1/projects/{project}/app-users", json={"displayName": "phone"}, headers=auth).json()
-    httpx.post(f"{base}/v1/projects/{project}/forms/open_day_consultation/assignments/app-user/{app_user['id']}",
-               headers=auth).raise_for_status()
+    app_user = httpx.post(
+        f"{base}/v1/projects/{project}/app-users", json={"displayName": "phone"}, headers=auth
+    ).json()
+    httpx.post(
+        f"{base}/v1/projects/{project}/forms/open_day_consultation/assignments/app-user/{app_user['id']}",
+        headers=auth,
+    ).raise_for_status()
     return f"{base}/v1/key/{app_user['token']}/projects/{project}"
 
 
 def submissions(count: int) -> list[bytes]:
     schema = convert_definition(FORM.read_bytes(), FORM.name).schema
     doc = open_day("ru")
-    return [document_to_instance_xml(doc, schema, instance_id=f"uuid:{uuid.uuid4()}") for _ in range(count)]
+    return [
+        document_to_instance_xml(doc, schema, instance_id=f"uuid:{uuid.uuid4()}")
+        for _ in range(count)
+    ]
 
 
 def run_clients(prefix: str, clients: int, per_client: int) -> tuple[float, list[float]]:
@@ -88,8 +120,10 @@ def run_clients(prefix: str, clients: int, per_client: int) -> tuple[float, list
     def client(xmls: list[bytes]) -> None:
         with httpx.Client(headers=OPENROSA, timeout=60) as http:
             for xml in xmls:
-                files = {"xml_submission_file": ("submission.xml", xml, "text/xml"),
-                         "1764432000123.jpg": ("1764432000123.jpg", PHOTO, "image/jpeg")}
+                files = {
+                    "xml_submission_file": ("submission.xml", xml, "text/xml"),
+                    "1764432000123.jpg": ("1764432000123.jpg", PHOTO, "image/jpeg"),
+                }
                 started = time.perf_counter()
                 response = http.post(prefix + "/submission", files=files)
                 elapsed = time.perf_counter() - started
@@ -107,12 +141,17 @@ def run_clients(prefix: str, clients: int, per_client: int) -> tuple[float, list
     return time.perf_counter() - started, latencies
 
 
-def report(backend: str, clients: int, per_client: int, wall: float, latencies: list[float]) -> None:
+def report(
+    backend: str, clients: int, per_client: int, wall: float, latencies: list[float]
+) -> None:
     ordered = sorted(latencies)
     p95 = ordered[int(len(ordered) * 0.95) - 1]
-    print(f"openrosa.submission backend={backend} workers=2 clients={clients} requests={len(ordered)} "
-          f"rps={len(ordered) / wall:.1f} p50_ms={statistics.median(ordered) * 1000:.1f} "
-          f"p95_ms={p95 * 1000:.1f} max_ms={ordered[-1] * 1000:.1f}", flush=True)
+    print(
+        f"openrosa.submission backend={backend} workers=2 clients={clients} requests={len(ordered)} "
+        f"rps={len(ordered) / wall:.1f} p50_ms={statistics.median(ordered) * 1000:.1f} "
+        f"p95_ms={p95 * 1000:.1f} max_ms={ordered[-1] * 1000:.1f}",
+        flush=True,
+    )
 
 
 def bench(backend: str) -> None:

@@ -12,11 +12,28 @@ from server.auth.deps import PolicyGate
 from server.db import make_engine
 from server.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from server.http.problems import install_problem_handlers
-from server.routes import form_drafts, forms, health, odata, openrosa, submissions
-from server.routes import app_users, assignments, audits, projects, sessions, users
-from server.routes import datasets, entities, entities_odata
-from server.routes import exports
-from server.routes import blobs, conflicts, records, sync
+from server.routes import (
+    app_users,
+    assignments,
+    audits,
+    blobs,
+    conflicts,
+    datasets,
+    entities,
+    entities_odata,
+    exports,
+    form_drafts,
+    forms,
+    health,
+    odata,
+    openrosa,
+    projects,
+    records,
+    sessions,
+    submissions,
+    sync,
+    users,
+)
 from server.settings import Settings, get_settings
 
 
@@ -42,13 +59,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(accounts_router.router)
     app.include_router(openrosa.router)
     app.include_router(submissions.router)
+    app.include_router(exports.router)
+    for sync_router in (sync, blobs, conflicts, records):
+        app.include_router(sync_router.router)
     # Before the dataset routes: `…/datasets/{name}` would otherwise take "acts.svc".
     app.include_router(entities_odata.router)
     app.include_router(datasets.router)
     app.include_router(entities.router)
-    app.include_router(exports.router)
-    for sync_router in (sync, blobs, conflicts, records):
-        app.include_router(sync_router.router)
     # Before the form routes: `…/forms/{xmlFormId}` would otherwise take "survey.svc".
     app.include_router(odata.router)
     app.include_router(form_drafts.router)

@@ -75,8 +75,13 @@ def serve(
     _check_database(engine)
     engine.dispose()
     uvicorn.run(
-        "server.app:create_app", factory=True, host=host, port=port, workers=workers,
-        access_log=False, log_level="warning",
+        "server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
     )
 
 
@@ -152,7 +157,9 @@ def demo(
         uow.commit()
     for line in report:
         typer.echo(line)
-    if any("created admin" in line for line in report) and not os.environ.get("KENESH_ADMIN_PASSWORD"):
+    if any("created admin" in line for line in report) and not os.environ.get(
+        "KENESH_ADMIN_PASSWORD"
+    ):
         typer.echo(f"admin password (shown once): {password}")
 
 

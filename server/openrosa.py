@@ -40,14 +40,18 @@ def openrosa_message(message: str, *, nature: str = "") -> str:
 def openrosa_response(request: Request, body: str, status: int = 200) -> Response:
     """An OpenRosa XML response with the protocol headers."""
     return Response(
-        content=body.encode("utf-8"), status_code=status,
-        media_type=XML_CONTENT_TYPE, headers=openrosa_headers(request),
+        content=body.encode("utf-8"),
+        status_code=status,
+        media_type=XML_CONTENT_TYPE,
+        headers=openrosa_headers(request),
     )
 
 
 def render_openrosa_problem(request: Request, problem: Problem) -> Response:
     """The problem as ODK Collect expects it: an OpenRosaResponse error with the right status."""
-    response = openrosa_response(request, openrosa_message(problem.detail, nature="error"), problem.status)
+    response = openrosa_response(
+        request, openrosa_message(problem.detail, nature="error"), problem.status
+    )
     for name, value in problem.headers.items():
         response.headers[name] = value
     return response

@@ -26,7 +26,9 @@ BACKENDS = selected_backends()
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("KENESH_REQUIRE_POSTGRES") == "1" and "postgresql" not in BACKENDS:
         reason = postgres_reachable() or "not selected"
-        raise pytest.UsageError(f"KENESH_REQUIRE_POSTGRES=1 but PostgreSQL is unavailable: {reason}")
+        raise pytest.UsageError(
+            f"KENESH_REQUIRE_POSTGRES=1 but PostgreSQL is unavailable: {reason}"
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> str:

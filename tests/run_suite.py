@@ -18,12 +18,16 @@ def main() -> int:
     why_not = postgres_reachable()
     backends = ["sqlite"] if why_not else ["sqlite", "postgresql"]
     if why_not and os.environ.get("KENESH_REQUIRE_POSTGRES") == "1":
-        print(f"FAIL: KENESH_REQUIRE_POSTGRES=1 but PostgreSQL at {postgres_admin_url()} is unreachable: {why_not}")
+        print(
+            f"FAIL: KENESH_REQUIRE_POSTGRES=1 but PostgreSQL at {postgres_admin_url()} is unreachable: {why_not}"
+        )
         return 2
     os.environ["KENESH_TEST_BACKENDS"] = ",".join(backends)
     print(f"Kenesh test suite on database backends: {', '.join(backends)}")
     if why_not:
-        print(f"PostgreSQL skipped: {why_not} (set KENESH_TEST_POSTGRES_URL, or KENESH_REQUIRE_POSTGRES=1 to fail)")
+        print(
+            f"PostgreSQL skipped: {why_not} (set KENESH_TEST_POSTGRES_URL, or KENESH_REQUIRE_POSTGRES=1 to fail)"
+        )
     os.chdir(ROOT)
     return int(pytest.main(["-p", "no:cacheprovider", *sys.argv[1:]]))
 

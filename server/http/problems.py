@@ -42,7 +42,8 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     details: list[dict[str, Any]] = [
-        {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")} for e in exc.errors()
+        {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")}
+        for e in exc.errors()
     ]
     summary = "; ".join(f"{'.'.join(d['loc'])}: {d['message']}" for d in details[:5])
     return problem_response(request, Problem(errors.REQUEST_INVALID, summary, errors=details))
@@ -50,11 +51,17 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    kinds = {404: errors.ROUTE_NOT_FOUND, 405: errors.METHOD_NOT_ALLOWED, 413: errors.REQUEST_TOO_LARGE}
+    kinds = {
+        404: errors.ROUTE_NOT_FOUND,
+        405: errors.METHOD_NOT_ALLOWED,
+        413: errors.REQUEST_TOO_LARGE,
+    }
     kind = kinds.get(exc.status_code)
     if kind is None:
         kind = errors.REQUEST_INVALID if exc.status_code < 500 else errors.INTERNAL
-    detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else None
+    detail = (
+        exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else None
+    )
     return problem_response(request, Problem(kind, detail, headers=dict(exc.headers or {})))
 
 

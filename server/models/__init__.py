@@ -12,8 +12,8 @@ from server.models.accounts import (
     ProjectScope,
 )
 from server.models.base import metadata
-from server.models.core import Actor, Project, User
 from server.models.changes import ChangeCounter
+from server.models.core import Actor, Project, User
 from server.models.entities import (
     Dataset,
     DatasetForm,

@@ -52,7 +52,9 @@ class Submission(SQLModel, table=True):
     change_seq: int | None = Field(default=None, sa_column=Column(BigInteger))
     # Value of the project's scope field (e.g. ayil aimak), copied here so scope filters are SQL.
     scope_value: str | None = Field(default=None, sa_column=Column(String(255), index=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
     updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
@@ -80,14 +82,18 @@ class SubmissionDef(SQLModel, table=True):
     xml: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     validation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    submitter_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("actors.id")))
+    submitter_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("actors.id"))
+    )
     device_id: str | None = Field(default=None, sa_column=Column(String(255)))
     user_agent: str | None = Field(default=None, sa_column=Column(String(512)))
     hlc: str | None = Field(default=None, sa_column=Column(String(64)))
     op_id: str | None = Field(default=None, sa_column=Column(String(64)))
     changed_fields: list[str] | None = Field(default=None, sa_column=Column(JSON))
     current: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 class SubmissionAttachment(SQLModel, table=True):
@@ -112,8 +118,12 @@ class SubmissionComment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     submission_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("submissions.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            Integer, ForeignKey("submissions.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     actor_id: int = Field(sa_column=Column(Integer, ForeignKey("actors.id"), nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

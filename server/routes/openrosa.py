@@ -19,7 +19,12 @@ from starlette.formparsers import MultiPartException
 from server import errors
 from server.errors import Problem
 from server.http.deps import ReadUoW, WriteUoW
-from server.openrosa import openrosa_context, openrosa_message, openrosa_response, render_openrosa_problem
+from server.openrosa import (
+    openrosa_context,
+    openrosa_message,
+    openrosa_response,
+    render_openrosa_problem,
+)
 from server.policy import authorize, can, project_role_of
 from server.policy_routes import register
 from server.services.entity_csv import linked_dataset, manifest_entry
@@ -58,7 +63,9 @@ def _base(request: Request) -> str:
     return request.app.state.settings.public_url + prefix
 
 
-def form_list(request: Request, projectId: int, uow: ReadUoW, formID: str | None = None) -> Response:
+def form_list(
+    request: Request, projectId: int, uow: ReadUoW, formID: str | None = None
+) -> Response:
     """The open, published forms this actor may fill."""
     session = uow.session
     get_project(session, projectId)
@@ -68,8 +75,13 @@ def form_list(request: Request, projectId: int, uow: ReadUoW, formID: str | None
 
     def may_fill(form: Any) -> bool:
         assigned = form_assigned(session, principal.actor_id, projectId, form.xml_form_id)
-        return can(principal, "form.fill", project_role=role, form_assigned=assigned,
-                   sensitive=form.sensitive)
+        return can(
+            principal,
+            "form.fill",
+            project_role=role,
+            form_assigned=assigned,
+            sensitive=form.sensitive,
+        )
 
     base = _base(request)
     items = []
@@ -105,17 +117,24 @@ def manifest(request: Request, projectId: int, xmlFormId: str, uow: ReadUoW) -> 
             # An empty slot named like an entity list is that list, as the caller may see it.
             dataset = linked_dataset(session, projectId, attachment.name, uploaded=False)
             if dataset is not None:
-                files.append(manifest_entry(
-                    session, access, dataset,
-                    f"{base}/forms/{xmlFormId}/attachments/{attachment.name}",
-                    f"{base}/datasets/{dataset.name}/integrity"))
+                files.append(
+                    manifest_entry(
+                        session,
+                        access,
+                        dataset,
+                        f"{base}/forms/{xmlFormId}/attachments/{attachment.name}",
+                        f"{base}/datasets/{dataset.name}/integrity",
+                    )
+                )
             continue
         files.append(
             f"<mediaFile><filename>{escape(attachment.name)}</filename><hash>md5:{blob.md5}</hash>"
             f"<downloadUrl>{escape(base)}/forms/{escape(xmlFormId)}/attachments/{escape(attachment.name)}"
             "</downloadUrl></mediaFile>"
         )
-    return openrosa_response(request, f'<manifest xmlns="{MANIFEST_NS}">{"".join(files)}</manifest>')
+    return openrosa_response(
+        request, f'<manifest xmlns="{MANIFEST_NS}">{"".join(files)}</manifest>'
+    )
 
 
 def submission_probe(request: Request, projectId: int, uow: ReadUoW) -> Response:
@@ -127,7 +146,9 @@ def submission_probe(request: Request, projectId: int, uow: ReadUoW) -> Response
     return response
 
 
-async def submission(request: Request, projectId: int, uow: WriteUoW, deviceID: str | None = None) -> Response:
+async def submission(
+    request: Request, projectId: int, uow: WriteUoW, deviceID: str | None = None
+) -> Response:
     """POST /submission: multipart with xml_submission_file and one part per attachment."""
     xml, files = await _read_multipart(request)
     sender = Sender(request.state.principal, deviceID, request.headers.get("user-agent"))
@@ -166,7 +187,9 @@ def _chunks(part: UploadFile, size: int = 64 * 1024) -> Any:
         yield chunk
 
 
-def _add(method: str, suffix: str, endpoint: Callable[..., Any], verb: str, openrosa: bool = True) -> None:
+def _add(
+    method: str, suffix: str, endpoint: Callable[..., Any], verb: str, openrosa: bool = True
+) -> None:
     deps = [OpenRosaHeaders] if openrosa else []
     for prefix in PREFIXES:
         router.add_api_route(prefix + suffix, endpoint, methods=[method], dependencies=deps)

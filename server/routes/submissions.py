@@ -8,14 +8,16 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.errors import Problem
 from server import errors
+from server.auth.deps import GrantedAccess
+from server.errors import Problem
 from server.http.deps import ReadUoW, SettingsDep, WriteUoW
+from server.models import Submission
 from server.policy_routes import register
 from server.routes.form_access import blob_response, readable_form
-from server.auth.deps import GrantedAccess
 from server.services import submission_views as views
 from server.services.audit import record_audit, request_id_of
+from server.services.scope import load_scope, scope_filter
 from server.services.submissions import (
     IncomingFile,
     Sender,
@@ -25,8 +27,6 @@ from server.services.submissions import (
     get_submission,
     receive_rest,
 )
-from server.models import Submission
-from server.services.scope import load_scope, scope_filter
 from server.storage import store_async_stream
 
 router = APIRouter(tags=["submissions"])
@@ -36,25 +36,38 @@ def _in_scope(session: Any, access: Any, form: Any) -> Any:
     """The caller's record scope as a SQL condition on Submission (None: sees everything)."""
     scope = load_scope(session, access, sensitive=form.sensitive)
     return scope_filter(
-        access.principal, scope, submitter_col=Submission.submitter_id,
+        access.principal,
+        scope,
+        submitter_col=Submission.submitter_id,
         location_col=Submission.scope_value,
     )
 
 
 def _scoped_submission(session: Any, access: Any, form: Any, instance_id: str) -> Any:
-    return get_submission(session, form, unquote(instance_id), visible=_in_scope(session, access, form))
+    return get_submission(
+        session, form, unquote(instance_id), visible=_in_scope(session, access, form)
+    )
+
+
 BASE = "/v1/projects/{projectId}/forms/{xmlFormId}/submissions"
 
 
 def _audit_sensitive(request: Request, session: Any, form: Any, action: str, target: str) -> None:
     # Reading a sensitive form's records is always on the record (incident reports).
     if form.sensitive:
-        record_audit(session, request.state.principal.actor_id, action, target,
-                     request_id=request_id_of(request))
+        record_audit(
+            session,
+            request.state.principal.actor_id,
+            action,
+            target,
+            request_id=request_id_of(request),
+        )
 
 
 @router.get(BASE)
-def list_submissions(projectId: int, xmlFormId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
+def list_submissions(
+    projectId: int, xmlFormId: str, uow: ReadUoW, access: GrantedAccess
+) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
     rows = views.list_submissions(uow.session, form, visible=_in_scope(uow.session, access, form))
     return [views.submission_json(s, d) for s, d in rows]
@@ -72,16 +85,32 @@ async def create_submission(
 
 
 @router.get(BASE + "/{instanceId}.xml")
-def submission_xml(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> Response:
+def submission_xml(
+    request: Request,
+    projectId: int,
+    xmlFormId: str,
+    instanceId: str,
+    uow: WriteUoW,
+    access: GrantedAccess,
+) -> Response:
     form = readable_form(uow.session, access, projectId, xmlFormId)
     submission = _scoped_submission(uow.session, access, form, instanceId)
     _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
     uow.commit()
-    return Response(current_definition_of(uow.session, submission).xml, media_type="application/xml")
+    return Response(
+        current_definition_of(uow.session, submission).xml, media_type="application/xml"
+    )
 
 
 @router.get(BASE + "/{instanceId}")
-def get_one(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
+def get_one(
+    request: Request,
+    projectId: int,
+    xmlFormId: str,
+    instanceId: str,
+    uow: WriteUoW,
+    access: GrantedAccess,
+) -> dict[str, Any]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
     submission = _scoped_submission(uow.session, access, form, instanceId)
     _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
@@ -90,7 +119,14 @@ def get_one(request: Request, projectId: int, xmlFormId: str, instanceId: str, u
 
 
 @router.put(BASE + "/{instanceId}")
-async def edit(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
+async def edit(
+    request: Request,
+    projectId: int,
+    xmlFormId: str,
+    instanceId: str,
+    uow: WriteUoW,
+    access: GrantedAccess,
+) -> dict[str, Any]:
     xml = await request.body()
     form = readable_form(uow.session, access, projectId, xmlFormId)
     sender = Sender(request.state.principal, None, request.headers.get("user-agent"))
@@ -100,7 +136,14 @@ async def edit(request: Request, projectId: int, xmlFormId: str, instanceId: str
 
 
 @router.patch(BASE + "/{instanceId}")
-async def review(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
+async def review(
+    request: Request,
+    projectId: int,
+    xmlFormId: str,
+    instanceId: str,
+    uow: WriteUoW,
+    access: GrantedAccess,
+) -> dict[str, Any]:
     body = await _json_object(request)
     form = readable_form(uow.session, access, projectId, xmlFormId)
     submission = _scoped_submission(uow.session, access, form, instanceId)
@@ -110,7 +153,9 @@ async def review(request: Request, projectId: int, xmlFormId: str, instanceId: s
 
 
 @router.delete(BASE + "/{instanceId}")
-def delete(projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, bool]:
+def delete(
+    projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess
+) -> dict[str, bool]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
     views.soft_delete(uow.session, _scoped_submission(uow.session, access, form, instanceId))
     uow.commit()
@@ -118,7 +163,9 @@ def delete(projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, acces
 
 
 @router.get(BASE + "/{instanceId}/versions")
-def versions(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
+def versions(
+    projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess
+) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
     submission = _scoped_submission(uow.session, access, form, instanceId)
     return [
@@ -128,46 +175,85 @@ def versions(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, acce
 
 
 @router.get(BASE + "/{instanceId}/attachments")
-def attachments(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
+def attachments(
+    projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess
+) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
     submission = _scoped_submission(uow.session, access, form, instanceId)
     return views.attachment_list_json(uow.session, current_definition_of(uow.session, submission))
 
 
 @router.get(BASE + "/{instanceId}/attachments/{name}")
-def attachment(request: Request, settings: SettingsDep, projectId: int, xmlFormId: str, instanceId: str, name: str, uow: WriteUoW, access: GrantedAccess) -> Response:
+def attachment(
+    request: Request,
+    settings: SettingsDep,
+    projectId: int,
+    xmlFormId: str,
+    instanceId: str,
+    name: str,
+    uow: WriteUoW,
+    access: GrantedAccess,
+) -> Response:
     form = readable_form(uow.session, access, projectId, xmlFormId)
     submission = _scoped_submission(uow.session, access, form, instanceId)
     blob = views.attachment_file(uow.session, current_definition_of(uow.session, submission), name)
-    _audit_sensitive(request, uow.session, form, "submission.attachment.read", f"{submission.instance_id}/{name}")
+    _audit_sensitive(
+        request, uow.session, form, "submission.attachment.read", f"{submission.instance_id}/{name}"
+    )
     uow.commit()
-    return blob_response(request, settings, blob, name, blob.content_type or "application/octet-stream")
+    return blob_response(
+        request, settings, blob, name, blob.content_type or "application/octet-stream"
+    )
 
 
 @router.post(BASE + "/{instanceId}/attachments/{name}")
-async def upload_attachment(request: Request, settings: SettingsDep, projectId: int, xmlFormId: str, instanceId: str, name: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, bool]:
+async def upload_attachment(
+    request: Request,
+    settings: SettingsDep,
+    projectId: int,
+    xmlFormId: str,
+    instanceId: str,
+    name: str,
+    uow: WriteUoW,
+    access: GrantedAccess,
+) -> dict[str, bool]:
     stored = await store_async_stream(settings.data_dir, request.stream())
     form = readable_form(uow.session, access, projectId, xmlFormId)
     submission = _scoped_submission(uow.session, access, form, instanceId)
     incoming = IncomingFile(name, stored, request.headers.get("content-type"))
-    if not fill_attachments(uow.session, current_definition_of(uow.session, submission), {name: incoming}):
+    if not fill_attachments(
+        uow.session, current_definition_of(uow.session, submission), {name: incoming}
+    ):
         raise Problem(errors.NOT_FOUND, f"The submission references no file named {name!r}.")
     uow.commit()
     return {"success": True}
 
 
 @router.get(BASE + "/{instanceId}/comments")
-def comments(projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
+def comments(
+    projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess
+) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    return views.list_comments(uow.session, _scoped_submission(uow.session, access, form, instanceId))
+    return views.list_comments(
+        uow.session, _scoped_submission(uow.session, access, form, instanceId)
+    )
 
 
 @router.post(BASE + "/{instanceId}/comments")
-async def comment(request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess) -> dict[str, Any]:
+async def comment(
+    request: Request,
+    projectId: int,
+    xmlFormId: str,
+    instanceId: str,
+    uow: WriteUoW,
+    access: GrantedAccess,
+) -> dict[str, Any]:
     body = await _json_object(request)
     form = readable_form(uow.session, access, projectId, xmlFormId)
     submission = _scoped_submission(uow.session, access, form, instanceId)
-    created = views.add_comment(uow.session, submission, request.state.principal.actor_id, body.get("body"))
+    created = views.add_comment(
+        uow.session, submission, request.state.principal.actor_id, body.get("body")
+    )
     uow.commit()
     return views.comment_json(created)
 
@@ -184,18 +270,20 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-register({
-    ("GET", BASE): "submission.list",
-    ("POST", BASE): "submission.create",
-    ("GET", BASE + "/{instanceId}.xml"): "submission.read",
-    ("GET", BASE + "/{instanceId}"): "submission.read",
-    ("PUT", BASE + "/{instanceId}"): "submission.update",
-    ("PATCH", BASE + "/{instanceId}"): "submission.review",
-    ("DELETE", BASE + "/{instanceId}"): "submission.delete",
-    ("GET", BASE + "/{instanceId}/versions"): "submission.read",
-    ("GET", BASE + "/{instanceId}/attachments"): "submission.read",
-    ("GET", BASE + "/{instanceId}/attachments/{name}"): "submission.read",
-    ("POST", BASE + "/{instanceId}/attachments/{name}"): "submission.create",
-    ("GET", BASE + "/{instanceId}/comments"): "submission.read",
-    ("POST", BASE + "/{instanceId}/comments"): "submission.review",
-})
+register(
+    {
+        ("GET", BASE): "submission.list",
+        ("POST", BASE): "submission.create",
+        ("GET", BASE + "/{instanceId}.xml"): "submission.read",
+        ("GET", BASE + "/{instanceId}"): "submission.read",
+        ("PUT", BASE + "/{instanceId}"): "submission.update",
+        ("PATCH", BASE + "/{instanceId}"): "submission.review",
+        ("DELETE", BASE + "/{instanceId}"): "submission.delete",
+        ("GET", BASE + "/{instanceId}/versions"): "submission.read",
+        ("GET", BASE + "/{instanceId}/attachments"): "submission.read",
+        ("GET", BASE + "/{instanceId}/attachments/{name}"): "submission.read",
+        ("POST", BASE + "/{instanceId}/attachments/{name}"): "submission.create",
+        ("GET", BASE + "/{instanceId}/comments"): "submission.read",
+        ("POST", BASE + "/{instanceId}/comments"): "submission.review",
+    }
+)

@@ -19,12 +19,12 @@ from forms.schema import FormSchema
 from forms.schema_json import schema_from_json, schema_to_json
 from server import errors
 from server.errors import Problem
-from server.services.entity_lists import publish_form_entities
 from server.models import Form, FormDef, Project
 from server.models.base import utcnow
 from server.models.forms import FORM_STATES
 from server.services import form_media
 from server.services.blobs import ensure_blob
+from server.services.entity_lists import publish_form_entities
 from server.services.form_upload import PreparedDefinition, refuse_warnings, warnings_document
 
 EMPTY_VERSION_TOKEN = "___"  # how ODK Central's URLs spell the empty version string

@@ -31,7 +31,8 @@ def refresh_scope_values(session: Session, project_id: int, field: str | None) -
     # Entities keep the value of the property named like the field's last step.
     prop = field.rstrip("/").rsplit("/", 1)[-1] if field else None
     entities = session.exec(
-        select(Entity).join(Dataset, col(Dataset.id) == Entity.dataset_id)
+        select(Entity)
+        .join(Dataset, col(Dataset.id) == Entity.dataset_id)
         .where(Dataset.project_id == project_id)
     )
     for entity in entities:

@@ -8,14 +8,23 @@ from sqlmodel import Session, col, func, select
 
 from server import errors
 from server.errors import Problem
-from server.models import Actor, Blob, Form, Submission, SubmissionAttachment, SubmissionComment, SubmissionDef
+from server.models import (
+    Actor,
+    Blob,
+    Form,
+    Submission,
+    SubmissionAttachment,
+    SubmissionComment,
+    SubmissionDef,
+)
 from server.models.base import iso, utcnow
 from server.services.changes import mark_changed
 from server.services.submissions import attachments_of, current_definition_of
 
 REVIEW_STATES = (None, "hasIssues", "edited", "approved", "rejected")
 REVIEW_STATE_INVALID = errors.register(
-    "submission.review_state_invalid", 400,
+    "submission.review_state_invalid",
+    400,
     "reviewState must be null, hasIssues, edited, approved or rejected.",
 )
 
@@ -66,7 +75,8 @@ def list_submissions(
         select(Submission, SubmissionDef)
         .join(SubmissionDef, col(SubmissionDef.submission_id) == Submission.id)
         .where(
-            Submission.form_id == form.id, col(Submission.deleted_at).is_(None),
+            Submission.form_id == form.id,
+            col(Submission.deleted_at).is_(None),
             col(SubmissionDef.current).is_(True),
         )
         .order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
@@ -78,26 +88,33 @@ def list_submissions(
 
 def count_submissions(session: Session, form: Form) -> int:
     """How many live submissions a form has."""
-    return int(session.exec(
-        select(func.count()).select_from(Submission).where(
-            Submission.form_id == form.id, col(Submission.deleted_at).is_(None)
-        )
-    ).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Submission)
+            .where(Submission.form_id == form.id, col(Submission.deleted_at).is_(None))
+        ).one()
+    )
 
 
 def list_versions(session: Session, submission: Submission) -> list[SubmissionDef]:
     """Every version of a submission, newest first (as Central lists them)."""
-    return list(session.exec(
-        select(SubmissionDef).where(SubmissionDef.submission_id == submission.id)
-        .order_by(col(SubmissionDef.version).desc())
-    ))
+    return list(
+        session.exec(
+            select(SubmissionDef)
+            .where(SubmissionDef.submission_id == submission.id)
+            .order_by(col(SubmissionDef.version).desc())
+        )
+    )
 
 
 def get_version(session: Session, submission: Submission, instance_id: str) -> SubmissionDef:
     """One version by its own instanceID; 404 otherwise."""
-    found = session.exec(select(SubmissionDef).where(
-        SubmissionDef.submission_id == submission.id, SubmissionDef.instance_id == instance_id
-    )).first()
+    found = session.exec(
+        select(SubmissionDef).where(
+            SubmissionDef.submission_id == submission.id, SubmissionDef.instance_id == instance_id
+        )
+    ).first()
     if found is None:
         raise Problem(errors.NOT_FOUND, f"Version {instance_id!r} does not exist.")
     return found
@@ -105,7 +122,10 @@ def get_version(session: Session, submission: Submission, instance_id: str) -> S
 
 def attachment_list_json(session: Session, definition: SubmissionDef) -> list[dict[str, Any]]:
     """[{name, exists}] for each file the version references."""
-    return [{"name": a.name, "exists": a.blob_id is not None} for a in attachments_of(session, definition)]
+    return [
+        {"name": a.name, "exists": a.blob_id is not None}
+        for a in attachments_of(session, definition)
+    ]
 
 
 def attachment_file(session: Session, definition: SubmissionDef, name: str) -> Blob:
@@ -138,7 +158,9 @@ def soft_delete(session: Session, submission: Submission) -> None:
     mark_changed(session, "submission", submission.id or 0)
 
 
-def add_comment(session: Session, submission: Submission, actor_id: int, body: Any) -> SubmissionComment:
+def add_comment(
+    session: Session, submission: Submission, actor_id: int, body: Any
+) -> SubmissionComment:
     """A reviewer's comment."""
     if not isinstance(body, str) or not body.strip():
         raise Problem(errors.REQUEST_INVALID, "A comment needs a non-empty body.")
@@ -151,11 +173,14 @@ def add_comment(session: Session, submission: Submission, actor_id: int, body: A
 def list_comments(session: Session, submission: Submission) -> list[dict[str, Any]]:
     """Comments, oldest first, in Central's shape."""
     rows = session.exec(
-        select(SubmissionComment, Actor).join(Actor, col(Actor.id) == SubmissionComment.actor_id)
+        select(SubmissionComment, Actor)
+        .join(Actor, col(Actor.id) == SubmissionComment.actor_id)
         .where(SubmissionComment.submission_id == submission.id)
         .order_by(col(SubmissionComment.id))
     )
-    return [comment_json(c) | {"actor": {"id": a.id, "displayName": a.display_name}} for c, a in rows]
+    return [
+        comment_json(c) | {"actor": {"id": a.id, "displayName": a.display_name}} for c, a in rows
+    ]
 
 
 def comment_json(comment: SubmissionComment) -> dict[str, Any]:

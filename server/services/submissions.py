@@ -40,7 +40,8 @@ SUBMISSION_NO_INSTANCE_ID = errors.register(
     "submission.no_instance_id", 400, "The submission has no meta/instanceID."
 )
 SUBMISSION_XML_CONFLICT = errors.register(
-    "submission.xml_conflict", 409,
+    "submission.xml_conflict",
+    409,
     "A submission already exists with this instanceID and different XML.",
 )
 SUBMISSION_EXISTS = errors.register(
@@ -50,14 +51,17 @@ SUBMISSION_DELETED = errors.register(
     "submission.deleted", 409, "This submission was deleted; it cannot be sent again."
 )
 SUBMISSION_OUTDATED_EDIT = errors.register(
-    "submission.outdated_edit", 409,
+    "submission.outdated_edit",
+    409,
     "The edit was made on an outdated copy: deprecatedID is not the current version.",
 )
 FORM_NOT_ACCEPTING = errors.register(
     "form.not_accepting_submissions", 409, "This form is closed and does not accept submissions."
 )
 FORM_ID_MISMATCH = errors.register(
-    "submission.form_id_mismatch", 400, "The submission's form id does not match the form in the URL."
+    "submission.form_id_mismatch",
+    400,
+    "The submission's form id does not match the form in the URL.",
 )
 MISSING_DEPRECATED_ID = errors.register(
     "submission.missing_deprecated_id", 400, "An edit must carry meta/deprecatedID."
@@ -104,7 +108,9 @@ def parse_submission_xml(xml: bytes) -> ParsedInstance:
     return parsed
 
 
-def target_definition(session: Session, project_id: int, parsed: ParsedInstance) -> tuple[Form, FormDef]:
+def target_definition(
+    session: Session, project_id: int, parsed: ParsedInstance
+) -> tuple[Form, FormDef]:
     """The form and published version a submission was filled in; 404 for unknown ones."""
     form = find_form(session, project_id, parsed.form_id or "")
     if form is None or form.current_def_id is None:
@@ -185,7 +191,8 @@ def get_submission(
 ) -> Submission:
     """A live submission by its (first) instanceID; 404 otherwise, also when out of scope."""
     query = select(Submission).where(
-        Submission.form_id == form.id, Submission.instance_id == instance_id,
+        Submission.form_id == form.id,
+        Submission.instance_id == instance_id,
         col(Submission.deleted_at).is_(None),
     )
     if visible is not None:
@@ -208,15 +215,24 @@ def current_definition_of(session: Session, submission: Submission) -> Submissio
 
 
 def create_submission(
-    session: Session, form: Form, form_def: FormDef, parsed: ParsedInstance, xml: bytes,
-    files: dict[str, IncomingFile], sender: Sender,
+    session: Session,
+    form: Form,
+    form_def: FormDef,
+    parsed: ParsedInstance,
+    xml: bytes,
+    files: dict[str, IncomingFile],
+    sender: Sender,
 ) -> Receipt:
     """A new logical submission with its first version."""
     schema = load_schema(form_def)
     submission = Submission(
-        project_id=form.project_id, form_id=form.id or 0, instance_id=parsed.instance_id or "",
-        submitter_id=sender.principal.actor_id, device_id=sender.device_id,
-        user_agent=sender.user_agent, version=1,
+        project_id=form.project_id,
+        form_id=form.id or 0,
+        instance_id=parsed.instance_id or "",
+        submitter_id=sender.principal.actor_id,
+        device_id=sender.device_id,
+        user_agent=sender.user_agent,
+        version=1,
     )
     session.add(submission)
     session.flush()
@@ -229,8 +245,13 @@ def create_submission(
 
 
 def apply_edit(
-    session: Session, form: Form, form_def: FormDef, parsed: ParsedInstance, xml: bytes,
-    files: dict[str, IncomingFile], sender: Sender,
+    session: Session,
+    form: Form,
+    form_def: FormDef,
+    parsed: ParsedInstance,
+    xml: bytes,
+    files: dict[str, IncomingFile],
+    sender: Sender,
 ) -> Receipt:
     """A new version of the submission that `deprecatedID` names (Central's edit rules)."""
     previous = find_definition(session, form, parsed.deprecated_id or "")
@@ -260,16 +281,29 @@ def apply_edit(
 
 
 def _add_definition(
-    session: Session, submission: Submission, form_def: FormDef, schema: FormSchema,
-    parsed: ParsedInstance, xml: bytes, sender: Sender,
+    session: Session,
+    submission: Submission,
+    form_def: FormDef,
+    schema: FormSchema,
+    parsed: ParsedInstance,
+    xml: bytes,
+    sender: Sender,
 ) -> SubmissionDef:
     document = instance_to_document(parsed, schema)
     definition = SubmissionDef(
-        submission_id=submission.id or 0, form_id=submission.form_id, form_def_id=form_def.id or 0,
-        version=submission.version, instance_id=parsed.instance_id or "",
-        instance_name=parsed.instance_name, xml=xml, data=document,
-        validation=validation_json(schema, document), submitter_id=sender.principal.actor_id,
-        device_id=sender.device_id, user_agent=sender.user_agent, current=True,
+        submission_id=submission.id or 0,
+        form_id=submission.form_id,
+        form_def_id=form_def.id or 0,
+        version=submission.version,
+        instance_id=parsed.instance_id or "",
+        instance_name=parsed.instance_name,
+        xml=xml,
+        data=document,
+        validation=validation_json(schema, document),
+        submitter_id=sender.principal.actor_id,
+        device_id=sender.device_id,
+        user_agent=sender.user_agent,
+        current=True,
     )
     session.add(definition)
     _, scope_field = project_scope_setting(session, submission.project_id)
@@ -281,21 +315,27 @@ def _add_definition(
     return definition
 
 
-def validation_json(schema: FormSchema, document: dict[str, Any], lang: str | None = None) -> dict[str, Any]:
+def validation_json(
+    schema: FormSchema, document: dict[str, Any], lang: str | None = None
+) -> dict[str, Any]:
     """The stored validation outcome: never a reason to refuse data, shown beside it."""
     result = validate_submission(schema, document, lang=lang)
     return {
         "status": "valid" if result.valid else "invalid",
         "issues": [{"path": i.path, "code": i.code, "message": i.message} for i in result.issues],
         "notChecked": [
-            {"path": n.path, "expression": n.expression, "reason": n.reason} for n in result.not_checked
+            {"path": n.path, "expression": n.expression, "reason": n.reason}
+            for n in result.not_checked
         ],
     }
 
 
 def _create_slots(
-    session: Session, definition: SubmissionDef, schema: FormSchema,
-    files: dict[str, IncomingFile], previous: SubmissionDef | None,
+    session: Session,
+    definition: SubmissionDef,
+    schema: FormSchema,
+    files: dict[str, IncomingFile],
+    previous: SubmissionDef | None,
 ) -> None:
     carried: dict[str, int | None] = {}
     if previous is not None:
@@ -304,9 +344,14 @@ def _create_slots(
     for position, name in enumerate(referenced_files(definition.data, schema)):
         incoming = files.get(name)
         blob_id = _blob_id(session, incoming) if incoming else carried.get(name)
-        session.add(SubmissionAttachment(
-            submission_def_id=definition.id or 0, name=name, blob_id=blob_id, position=position,
-        ))
+        session.add(
+            SubmissionAttachment(
+                submission_def_id=definition.id or 0,
+                name=name,
+                blob_id=blob_id,
+                position=position,
+            )
+        )
     session.flush()
 
 
@@ -318,14 +363,18 @@ def _blob_id(session: Session, incoming: IncomingFile) -> int | None:
 
 def attachments_of(session: Session, definition: SubmissionDef) -> list[SubmissionAttachment]:
     """The attachment slots of a submission version, in the order the XML names them."""
-    return list(session.exec(
-        select(SubmissionAttachment)
-        .where(SubmissionAttachment.submission_def_id == definition.id)
-        .order_by(col(SubmissionAttachment.position))
-    ))
+    return list(
+        session.exec(
+            select(SubmissionAttachment)
+            .where(SubmissionAttachment.submission_def_id == definition.id)
+            .order_by(col(SubmissionAttachment.position))
+        )
+    )
 
 
-def fill_attachments(session: Session, definition: SubmissionDef, files: dict[str, IncomingFile]) -> int:
+def fill_attachments(
+    session: Session, definition: SubmissionDef, files: dict[str, IncomingFile]
+) -> int:
     """Put files into the version's slots of the same name (fill or replace); others are ignored."""
     filled = 0
     for slot in attachments_of(session, definition):

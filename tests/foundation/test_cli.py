@@ -15,7 +15,9 @@ import pytest
 KENESH = [sys.executable, "-m", "server.cli"]
 
 
-def run_kenesh(args: list[str], cwd: Path, env_extra: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_kenesh(
+    args: list[str], cwd: Path, env_extra: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KENESH_")}
     env.update(env_extra)
     return subprocess.run(
@@ -33,13 +35,17 @@ def test_db_upgrade_and_user_create_from_another_folder(tmp_path) -> None:
     url = {"KENESH_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
     upgraded = run_kenesh(["db", "upgrade"], tmp_path, url)
     assert upgraded.returncode == 0, upgraded.stderr
-    created = run_kenesh(["user", "create", "Admin@Example.org", "--admin"], tmp_path, url, "a-long-password\n")
+    created = run_kenesh(
+        ["user", "create", "Admin@Example.org", "--admin"], tmp_path, url, "a-long-password\n"
+    )
     assert created.returncode == 0, created.stderr
     assert "a-long-password" not in created.stdout + created.stderr
     again = run_kenesh(["user", "create", "admin@example.org"], tmp_path, url, "another-password\n")
     assert again.returncode == 1
     assert "already exists" in again.stderr
-    changed = run_kenesh(["user", "set-password", "admin@example.org"], tmp_path, url, "a-new-password!\n")
+    changed = run_kenesh(
+        ["user", "set-password", "admin@example.org"], tmp_path, url, "a-new-password!\n"
+    )
     assert changed.returncode == 0, changed.stderr
 
 
@@ -69,7 +75,9 @@ def test_serve_exits_with_one_line_when_the_database_is_unusable(tmp_path, url, 
 
 
 def test_serve_refuses_a_database_whose_migrations_are_behind(tmp_path) -> None:
-    result = run_kenesh(["serve"], tmp_path, {"KENESH_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"})
+    result = run_kenesh(
+        ["serve"], tmp_path, {"KENESH_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    )
     assert result.returncode == 1
     assert "kenesh db upgrade" in result.stderr
 
@@ -89,9 +97,11 @@ def test_demo_then_serve_answers_healthz_and_the_admin_can_exist(tmp_path) -> No
     assert (tmp_path / "var" / "kenesh.db").exists()
     port = _free_port()
     proc = subprocess.Popen(
-        KENESH + ["serve", "--port", str(port)], cwd=tmp_path,
+        KENESH + ["serve", "--port", str(port)],
+        cwd=tmp_path,
         env={k: v for k, v in os.environ.items() if not k.startswith("KENESH_")},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 30

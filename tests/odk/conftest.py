@@ -36,10 +36,14 @@ class Setup:
     form_id: str = "open_day"
 
 
-def publish_form(client: Any, headers: dict[str, str], project_id: int, form_id: str, version: str) -> Any:
+def publish_form(
+    client: Any, headers: dict[str, str], project_id: int, form_id: str, version: str
+) -> Any:
     body = SURVEY_MD.format(form_id=form_id, version=version).encode()
     response = client.post(
-        f"/v1/projects/{project_id}/forms", params={"publish": "true", "ignoreWarnings": "true"}, content=body,
+        f"/v1/projects/{project_id}/forms",
+        params={"publish": "true", "ignoreWarnings": "true"},
+        content=body,
         headers={**headers, "Content-Type": "text/markdown"},
     )
     assert response.status_code == 200, response.text
@@ -57,9 +61,15 @@ def odk(client: Any, app: Any, engine: Any) -> Setup:
 
 
 def instance_xml(
-    form_id: str = "open_day", version: str = "1", instance_id: str | None = None, *,
-    village: str = "Ak-Sai", women: int = 12, photo: str | None = None,
-    deprecated_id: str | None = None, recs: tuple[str, ...] = ("more water",),
+    form_id: str = "open_day",
+    version: str = "1",
+    instance_id: str | None = None,
+    *,
+    village: str = "Ak-Sai",
+    women: int = 12,
+    photo: str | None = None,
+    deprecated_id: str | None = None,
+    recs: tuple[str, ...] = ("more water",),
 ) -> bytes:
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
     deprecated = f"<deprecatedID>{deprecated_id}</deprecatedID>" if deprecated_id else ""

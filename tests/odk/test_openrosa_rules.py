@@ -15,8 +15,11 @@ from tests.live import serve_in_thread
 from tests.odk.conftest import OPENROSA, Setup, instance_xml
 
 # ODK Collect sends its Date header in the phone's locale; servers must not care.
-COLLECT_HEADERS = {**OPENROSA, "Date": "So., 29 Nov. 2026 10:15:00 GMT+06:00",
-                   "User-Agent": "org.odk.collect.android/v2024.2.1"}
+COLLECT_HEADERS = {
+    **OPENROSA,
+    "Date": "So., 29 Nov. 2026 10:15:00 GMT+06:00",
+    "User-Agent": "org.odk.collect.android/v2024.2.1",
+}
 OR_NS = "{http://openrosa.org/http/response}"
 
 
@@ -29,8 +32,12 @@ def phone(app: Any, odk: Setup) -> Iterator[httpx.Client]:
             yield client
 
 
-def submit(phone: httpx.Client, xml: bytes, files: dict[str, bytes] | None = None, **params: str) -> httpx.Response:
-    parts: list[tuple[str, tuple[str, bytes, str]]] = [("xml_submission_file", ("submission.xml", xml, "text/xml"))]
+def submit(
+    phone: httpx.Client, xml: bytes, files: dict[str, bytes] | None = None, **params: str
+) -> httpx.Response:
+    parts: list[tuple[str, tuple[str, bytes, str]]] = [
+        ("xml_submission_file", ("submission.xml", xml, "text/xml"))
+    ]
     for name, content in (files or {}).items():
         parts.append((name, (name, content, "image/jpeg")))
     return phone.post("/submission", files=parts, params=params)
@@ -59,7 +66,9 @@ def attachments(client: Any, odk: Setup, instance_id: str) -> list[dict[str, Any
     return response.json()  # type: ignore[no-any-return]
 
 
-def test_form_list_shows_the_assigned_open_form_with_the_hash_of_the_bytes_served(phone: httpx.Client) -> None:
+def test_form_list_shows_the_assigned_open_form_with_the_hash_of_the_bytes_served(
+    phone: httpx.Client,
+) -> None:
     response = phone.get("/formList")
     assert response.status_code == 200
     assert_openrosa_headers(response)
@@ -82,9 +91,15 @@ def test_without_the_openrosa_version_header_the_answer_is_400_in_xml(phone: htt
 
 def test_authentication_errors_come_in_the_openrosa_envelope(app: Any, odk: Setup) -> None:
     with serve_in_thread(app) as base:
-        no_credentials = httpx.get(f"{base}/v1/projects/{odk.project_id}/formList", headers=OPENROSA)
-        unknown_key = httpx.get(f"{base}/v1/key/{'A' * 64}/projects/{odk.project_id}/formList", headers=OPENROSA)
-        malformed_key = httpx.get(f"{base}/v1/key/short/projects/{odk.project_id}/formList", headers=OPENROSA)
+        no_credentials = httpx.get(
+            f"{base}/v1/projects/{odk.project_id}/formList", headers=OPENROSA
+        )
+        unknown_key = httpx.get(
+            f"{base}/v1/key/{'A' * 64}/projects/{odk.project_id}/formList", headers=OPENROSA
+        )
+        malformed_key = httpx.get(
+            f"{base}/v1/key/short/projects/{odk.project_id}/formList", headers=OPENROSA
+        )
     assert no_credentials.status_code == 401
     assert unknown_key.status_code == 403
     assert malformed_key.status_code == 401
@@ -100,30 +115,44 @@ def test_head_and_get_submission_answer_204(phone: httpx.Client) -> None:
         assert_openrosa_headers(response)
 
 
-def test_a_new_instance_is_created_with_201_and_the_success_message(phone: httpx.Client, client: Any, odk: Setup) -> None:
+def test_a_new_instance_is_created_with_201_and_the_success_message(
+    phone: httpx.Client, client: Any, odk: Setup
+) -> None:
     instance_id = f"uuid:{uuid.uuid4()}"
     response = submit(phone, instance_xml(instance_id=instance_id), deviceID="collect:abc123")
     assert response.status_code == 201
     assert_openrosa_headers(response)
     assert "full submission upload was successful!" in response.text
-    got = client.get(f"/v1/projects/{odk.project_id}/forms/open_day/submissions/{instance_id}", headers=odk.manager)
+    got = client.get(
+        f"/v1/projects/{odk.project_id}/forms/open_day/submissions/{instance_id}",
+        headers=odk.manager,
+    )
     assert got.json()["deviceId"] == "collect:abc123"
     assert got.json()["reviewState"] is None
     assert got.json()["userAgent"].startswith("org.odk.collect")
 
 
-def test_an_identical_resend_fills_the_attachment_that_had_not_arrived(phone: httpx.Client, client: Any, odk: Setup) -> None:
+def test_an_identical_resend_fills_the_attachment_that_had_not_arrived(
+    phone: httpx.Client, client: Any, odk: Setup
+) -> None:
     instance_id = f"uuid:{uuid.uuid4()}"
     xml = instance_xml(instance_id=instance_id, photo="p1.jpg")
     assert submit(phone, xml).status_code == 201
     assert attachments(client, odk, instance_id) == [{"name": "p1.jpg", "exists": False}]
     assert submit(phone, xml, {"p1.jpg": b"\xff\xd8 photo bytes"}).status_code == 201
     assert attachments(client, odk, instance_id) == [{"name": "p1.jpg", "exists": True}]
-    url = f"/v1/projects/{odk.project_id}/forms/open_day/submissions/{instance_id}/attachments/p1.jpg"
+    url = (
+        f"/v1/projects/{odk.project_id}/forms/open_day/submissions/{instance_id}/attachments/p1.jpg"
+    )
     download = client.get(url, headers=odk.manager)
     assert download.content == b"\xff\xd8 photo bytes"
     assert "filename*=UTF-8''p1.jpg" in download.headers["content-disposition"]
-    assert client.get(url, headers={**odk.manager, "If-None-Match": download.headers["etag"]}).status_code == 304
+    assert (
+        client.get(
+            url, headers={**odk.manager, "If-None-Match": download.headers["etag"]}
+        ).status_code
+        == 304
+    )
 
 
 def test_the_same_instance_id_with_different_xml_is_409(phone: httpx.Client) -> None:
@@ -134,9 +163,16 @@ def test_the_same_instance_id_with_different_xml_is_409(phone: httpx.Client) -> 
     assert error_message(response)
 
 
-def test_an_edit_makes_a_new_version_marked_edited_and_keeps_the_photo(phone: httpx.Client, client: Any, odk: Setup) -> None:
+def test_an_edit_makes_a_new_version_marked_edited_and_keeps_the_photo(
+    phone: httpx.Client, client: Any, odk: Setup
+) -> None:
     first = f"uuid:{uuid.uuid4()}"
-    assert submit(phone, instance_xml(instance_id=first, photo="p.jpg"), {"p.jpg": b"jpeg"}).status_code == 201
+    assert (
+        submit(
+            phone, instance_xml(instance_id=first, photo="p.jpg"), {"p.jpg": b"jpeg"}
+        ).status_code
+        == 201
+    )
     second = f"uuid:{uuid.uuid4()}"
     edit = instance_xml(instance_id=second, deprecated_id=first, photo="p.jpg", women=20)
     assert submit(phone, edit).status_code == 201
@@ -153,16 +189,25 @@ def test_an_edit_makes_a_new_version_marked_edited_and_keeps_the_photo(phone: ht
 def test_edit_rules_unknown_outdated_and_reused_ids(phone: httpx.Client) -> None:
     first, second = f"uuid:{uuid.uuid4()}", f"uuid:{uuid.uuid4()}"
     assert submit(phone, instance_xml(instance_id=first)).status_code == 201
-    unknown = submit(phone, instance_xml(instance_id=f"uuid:{uuid.uuid4()}", deprecated_id="uuid:nope"))
+    unknown = submit(
+        phone, instance_xml(instance_id=f"uuid:{uuid.uuid4()}", deprecated_id="uuid:nope")
+    )
     assert unknown.status_code == 404
-    assert submit(phone, instance_xml(instance_id=second, deprecated_id=first, women=1)).status_code == 201
-    outdated = submit(phone, instance_xml(instance_id=f"uuid:{uuid.uuid4()}", deprecated_id=first, women=2))
+    assert (
+        submit(phone, instance_xml(instance_id=second, deprecated_id=first, women=1)).status_code
+        == 201
+    )
+    outdated = submit(
+        phone, instance_xml(instance_id=f"uuid:{uuid.uuid4()}", deprecated_id=first, women=2)
+    )
     assert outdated.status_code == 409
     reused = submit(phone, instance_xml(instance_id=second, women=3))
     assert reused.status_code == 409
 
 
-def test_a_deleted_submission_sent_again_is_409(phone: httpx.Client, client: Any, odk: Setup) -> None:
+def test_a_deleted_submission_sent_again_is_409(
+    phone: httpx.Client, client: Any, odk: Setup
+) -> None:
     instance_id = f"uuid:{uuid.uuid4()}"
     xml = instance_xml(instance_id=instance_id)
     assert submit(phone, xml).status_code == 201
@@ -174,21 +219,31 @@ def test_a_deleted_submission_sent_again_is_409(phone: httpx.Client, client: Any
 @pytest.mark.parametrize(
     ("xml", "status"),
     [
-        (b'<data id="no_such_form" version="1"><meta><instanceID>uuid:x1</instanceID></meta></data>', 404),
+        (
+            b'<data id="no_such_form" version="1"><meta><instanceID>uuid:x1</instanceID></meta></data>',
+            404,
+        ),
         (b'<data version="1"><meta><instanceID>uuid:x2</instanceID></meta></data>', 400),
         (b'<data id="open_day"><meta><instanceID>uuid:x3</instanceID></meta></data>', 404),
-        (b'<data id="open_day" version="99"><meta><instanceID>uuid:x4</instanceID></meta></data>', 404),
+        (
+            b'<data id="open_day" version="99"><meta><instanceID>uuid:x4</instanceID></meta></data>',
+            404,
+        ),
         (b"<data id='open_day' version='1'><unclosed>", 400),
     ],
     ids=["unknown form", "no id attribute", "no version attribute", "unknown version", "not xml"],
 )
-def test_unattributable_submissions_are_refused(phone: httpx.Client, xml: bytes, status: int) -> None:
+def test_unattributable_submissions_are_refused(
+    phone: httpx.Client, xml: bytes, status: int
+) -> None:
     response = submit(phone, xml)
     assert response.status_code == status
     assert error_message(response)
 
 
-def test_a_closed_form_refuses_and_a_closing_form_accepts_but_is_not_listed(phone: httpx.Client, client: Any, odk: Setup) -> None:
+def test_a_closed_form_refuses_and_a_closing_form_accepts_but_is_not_listed(
+    phone: httpx.Client, client: Any, odk: Setup
+) -> None:
     form_url = f"/v1/projects/{odk.project_id}/forms/open_day"
     assert client.patch(form_url, json={"state": "closing"}, headers=odk.manager).status_code == 200
     assert "<xform>" not in phone.get("/formList").text
@@ -202,13 +257,17 @@ def test_multipart_without_the_submission_file_or_malformed_is_400(phone: httpx.
     assert missing.status_code == 400
     assert "xml_submission_file" in error_message(missing)
     malformed = phone.post(
-        "/submission", content=b"--nope\r\ngarbage", headers={"Content-Type": "multipart/form-data; boundary=zzz"}
+        "/submission",
+        content=b"--nope\r\ngarbage",
+        headers={"Content-Type": "multipart/form-data; boundary=zzz"},
     )
     assert malformed.status_code == 400
     assert error_message(malformed)
 
 
-def test_files_the_xml_does_not_reference_are_ignored(phone: httpx.Client, client: Any, odk: Setup) -> None:
+def test_files_the_xml_does_not_reference_are_ignored(
+    phone: httpx.Client, client: Any, odk: Setup
+) -> None:
     instance_id = f"uuid:{uuid.uuid4()}"
     xml = instance_xml(instance_id=instance_id, photo="p.jpg")
     assert submit(phone, xml, {"stray.jpg": b"stray"}).status_code == 201
