@@ -173,3 +173,23 @@ def authorize(
 
 
 require = authorize  # the contract's other name for it
+
+
+def authorize_form(session: Session, access: Access, verb: str, form: Any) -> None:
+    """Allow `verb` on one form for a principal the gate already let into the project.
+
+    Reuses the gate's decision (role, personal-data grant) so a hot route such as OpenRosa
+    submission asks the database only whether an app user has the form assigned.
+    """
+    if access.project_id is None or access.project_id != form.project_id:
+        authorize(session, access.principal, verb, form.project_id, form=form)
+        return
+    assigned = access.role == APP_USER and form_assigned(
+        session, access.principal.actor_id, form.project_id, form.xml_form_id
+    )
+    allowed = can(
+        access.principal, verb, project_role=access.role, form_assigned=assigned,
+        sensitive=bool(form.sensitive), personal_data_granted=access.personal_data,
+    )
+    if not allowed:
+        raise Problem(errors.FORBIDDEN)

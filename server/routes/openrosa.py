@@ -151,7 +151,12 @@ async def submission(
 ) -> Response:
     """POST /submission: multipart with xml_submission_file and one part per attachment."""
     xml, files = await _read_multipart(request)
-    sender = Sender(request.state.principal, deviceID, request.headers.get("user-agent"))
+    sender = Sender(
+        request.state.principal,
+        deviceID,
+        request.headers.get("user-agent"),
+        access=getattr(request.state, "access", None),
+    )
     receive_openrosa(uow.session, projectId, xml, files, sender)
     uow.commit()
     body = openrosa_message("full submission upload was successful!")

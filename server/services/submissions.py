@@ -21,7 +21,7 @@ from server.auth.principal import Principal
 from server.errors import Problem
 from server.models import Blob, Form, FormDef, Submission, SubmissionAttachment, SubmissionDef
 from server.models.base import utcnow
-from server.policy import authorize
+from server.policy import Access, authorize, authorize_form
 from server.services.blobs import ensure_blob
 from server.services.changes import mark_changed
 from server.services.entity_submissions import process_submission
@@ -93,6 +93,7 @@ class Sender:
     principal: Principal
     device_id: str | None = None
     user_agent: str | None = None
+    access: Access | None = None  # the policy gate's decision, when the caller has it
 
 
 def parse_submission_xml(xml: bytes) -> ParsedInstance:
@@ -126,7 +127,7 @@ def receive_openrosa(
     """POST /submission: create, top up an identical resend, or apply an edit (deprecatedID)."""
     parsed = parse_submission_xml(xml)
     form, form_def = target_definition(session, project_id, parsed)
-    authorize(session, sender.principal, "submission.create", project_id, form=form)
+    _authorize_submission(session, sender, project_id, form)
     if form.state == "closed":
         raise Problem(FORM_NOT_ACCEPTING)
     if parsed.deprecated_id:
@@ -142,6 +143,13 @@ def receive_openrosa(
         raise Problem(SUBMISSION_XML_CONFLICT)
     fill_attachments(session, existing, files)
     return Receipt(submission, existing, created=False)
+
+
+def _authorize_submission(session: Session, sender: Sender, project_id: int, form: Form) -> None:
+    if sender.access is not None:
+        authorize_form(session, sender.access, "submission.create", form)
+    else:
+        authorize(session, sender.principal, "submission.create", project_id, form=form)
 
 
 def receive_rest(
