@@ -12,7 +12,11 @@ Contract of a kind (all methods take the caller's session and never commit):
   or the caller may not write it: the op is answered ``rejected`` and quarantined.
 - ``load(session, project_id, container, record_id)``: the record as a ``RecordState`` (None if
   it does not exist), **locking its row** (``SELECT … FOR UPDATE`` on PostgreSQL) so that
-  concurrent writes to one record serialise. A soft-deleted record loads with ``deleted=True``.
+  concurrent writes to one record serialise. When the record does not exist yet, serialise its
+  creators too (PostgreSQL: ``pg_advisory_xact_lock`` on the record's key, then read again;
+  see sync_submissions._locked_row): do not use a savepoint, because the change counter's
+  before_commit hook also fires when a savepoint is released. A soft-deleted record loads
+  with ``deleted=True``.
   Use ``state_from_stored`` to rebuild the state from the stored fields and meta JSON.
 - ``save(session, project_id, container, result, op, actor_id)``: store ``result.state``. When
   ``result.state.version`` is above the stored version this is a new version of the record
