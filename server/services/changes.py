@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlmodel import Session
 
 _TOUCHED = "kenesh_touched"
+_LISTENING = "kenesh_stamp_listener"
 # Tables whose rows carry a change_seq column, by the kind name callers use.
 _TABLES = {"submission": "submissions"}
 
@@ -28,14 +29,18 @@ def register_table(kind: str, table: str) -> None:
 
 def mark_changed(session: Session, kind: str, row_id: int) -> None:
     """Record that this row changed in the current transaction; it is stamped at commit."""
-    touched: dict[str, set[int]] | None = session.info.get(_TOUCHED)
-    if touched is None:
-        touched = session.info[_TOUCHED] = {}
-        event.listen(session, "before_commit", _stamp_touched, once=True)
+    touched: dict[str, set[int]] = session.info.setdefault(_TOUCHED, {})
+    if not session.info.get(_LISTENING):
+        event.listen(session, "before_commit", _stamp_touched)
+        session.info[_LISTENING] = True
     touched.setdefault(kind, set()).add(row_id)
 
 
 def _stamp_touched(session: Session) -> None:
+    # SQLAlchemy also fires before_commit when a SAVEPOINT is released: stamping then would
+    # leave rows marked later in the same transaction without a number. Wait for the real one.
+    if session.in_nested_transaction():
+        return
     touched: dict[str, set[int]] = session.info.pop(_TOUCHED, {})
     if not any(touched.values()):
         return
