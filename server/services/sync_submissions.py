@@ -309,6 +309,10 @@ def _new_version(
     session.add(definition)
     session.flush()
     _attach(session, definition, schema, op, previous)
+    # Entities the form creates or updates follow JSON submissions as they follow OpenRosa ones.
+    from server.services.entity_submissions import process_submission
+
+    process_submission(session, submission, definition, "create" if previous is None else "edit")
     return submission, definition
 
 
