@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import select
 
-from server import errors
 from server.auth.deps import GrantedAccess
-from server.errors import Problem
+from server.http.body import json_object
 from server.http.deps import ReadUoW, WriteUoW
 from server.models import Form, FormAttachment
 from server.openrosa import openrosa_response
@@ -33,15 +31,6 @@ KEY_DATASET = "/v1/key/{token}/projects/{projectId}/datasets/{name}"
 SUCCESS = {"success": True}
 
 
-async def json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object (400 otherwise)."""
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError as exc:
-        raise Problem(errors.REQUEST_INVALID, "The body is not valid JSON.") from exc
-    if not isinstance(body, dict):
-        raise Problem(errors.REQUEST_INVALID, "The body must be a JSON object.")
-    return body
 
 
 def _extended(request: Request) -> bool:

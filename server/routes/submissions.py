@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from server import errors
 from server.auth.deps import GrantedAccess
 from server.errors import Problem
+from server.http.body import json_object
 from server.http.deps import ReadUoW, SettingsDep, WriteUoW
 from server.models import Submission
 from server.policy_routes import register
@@ -41,6 +42,12 @@ def _in_scope(session: Any, access: Any, form: Any) -> Any:
         submitter_col=Submission.submitter_id,
         location_col=Submission.scope_value,
     )
+
+
+def _record(session: Any, access: Any, project_id: int, xml_form_id: str, instance_id: str) -> Any:
+    """The readable form and, within the caller's scope, its submission (404 otherwise)."""
+    form = readable_form(session, access, project_id, xml_form_id)
+    return form, _scoped_submission(session, access, form, instance_id)
 
 
 def _scoped_submission(session: Any, access: Any, form: Any, instance_id: str) -> Any:
@@ -93,8 +100,7 @@ def submission_xml(
     uow: WriteUoW,
     access: GrantedAccess,
 ) -> Response:
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId)
+    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
     _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
     uow.commit()
     return Response(
@@ -111,8 +117,7 @@ def get_one(
     uow: WriteUoW,
     access: GrantedAccess,
 ) -> dict[str, Any]:
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId)
+    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
     _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
     uow.commit()
     return views.submission_json(submission, current_definition_of(uow.session, submission))
@@ -144,9 +149,8 @@ async def review(
     uow: WriteUoW,
     access: GrantedAccess,
 ) -> dict[str, Any]:
-    body = await _json_object(request)
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId)
+    body = await json_object(request)
+    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
     views.set_review_state(uow.session, submission, body)
     uow.commit()
     return views.submission_json(submission, current_definition_of(uow.session, submission))
@@ -166,8 +170,7 @@ def delete(
 def versions(
     projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess
 ) -> list[dict[str, Any]]:
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId)
+    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
     return [
         views.version_json(d) | {"xml": d.xml.decode("utf-8", "replace")}
         for d in views.list_versions(uow.session, submission)
@@ -178,8 +181,7 @@ def versions(
 def attachments(
     projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess
 ) -> list[dict[str, Any]]:
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId)
+    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
     return views.attachment_list_json(uow.session, current_definition_of(uow.session, submission))
 
 
@@ -194,8 +196,7 @@ def attachment(
     uow: WriteUoW,
     access: GrantedAccess,
 ) -> Response:
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId)
+    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
     blob = views.attachment_file(uow.session, current_definition_of(uow.session, submission), name)
     _audit_sensitive(
         request, uow.session, form, "submission.attachment.read", f"{submission.instance_id}/{name}"
@@ -218,8 +219,7 @@ async def upload_attachment(
     access: GrantedAccess,
 ) -> dict[str, bool]:
     stored = await store_async_stream(settings.data_dir, request.stream())
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId)
+    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
     incoming = IncomingFile(name, stored, request.headers.get("content-type"))
     if not fill_attachments(
         uow.session, current_definition_of(uow.session, submission), {name: incoming}
@@ -248,26 +248,13 @@ async def comment(
     uow: WriteUoW,
     access: GrantedAccess,
 ) -> dict[str, Any]:
-    body = await _json_object(request)
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId)
+    body = await json_object(request)
+    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
     created = views.add_comment(
         uow.session, submission, request.state.principal.actor_id, body.get("body")
     )
     uow.commit()
     return views.comment_json(created)
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    import json
-
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError as exc:
-        raise Problem(errors.REQUEST_INVALID, "The body is not valid JSON.") from exc
-    if not isinstance(body, dict):
-        raise Problem(errors.REQUEST_INVALID, "The body must be a JSON object.")
-    return body
 
 
 register(
