@@ -53,6 +53,8 @@ class _Push:
     blobs: set[str]
     blocked: bool = False
     accepted: list[Timestamp] = field(default_factory=list)
+    # Kinds that loaded this push's records at once and may hold new ones until finished.
+    batched: list[Any] = field(default_factory=list)
 
 
 def push(
@@ -67,7 +69,9 @@ def push(
         session, access, project_id, device, max_skew_ms, wall_clock_ms(),
         _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
     )
+    _prepare(state, raw_ops)
     results = [_one(state, raw) for raw in raw_ops]
+    _finish_batches(state)
     device.last_push_at = utcnow()
     session.add(device)
     # Last: the clock row's lock is then held only while the transaction commits.
@@ -132,6 +136,31 @@ def _uploaded_blobs(session: Session, raw_ops: Sequence[Any]) -> set[str]:
     return set(session.exec(select(Blob.sha256).where(col(Blob.sha256).in_(sorted(wanted)))))
 
 
+def _prepare(push: _Push, raw_ops: Sequence[Any]) -> None:
+    """Let each kind that can load every record the push names at once (a superset of those
+    that apply: unknown and malformed ops are skipped later, a lock too many is harmless)."""
+    keys: dict[str, list[tuple[str, str]]] = {}
+    for raw in raw_ops:
+        if not isinstance(raw, Mapping) or raw.get("op_id") in push.known:
+            continue
+        kind, record_id = raw.get("type"), raw.get("record_id")
+        container = raw.get("form_id") if kind == "submission" else raw.get("dataset")
+        if isinstance(kind, str) and isinstance(container, str) and isinstance(record_id, str):
+            keys.setdefault(kind, []).append((container, record_id))
+    for name, wanted in sorted(keys.items()):
+        kind = get_kind(name)
+        if kind is not None and hasattr(kind, "prepare"):
+            kind.prepare(push.session, push.project_id, wanted)
+            push.batched.append(kind)
+
+
+def _finish_batches(push: _Push, keep: Any = None) -> None:
+    """Write what batching kinds hold (all but ``keep``) and stop batching them."""
+    for kind in [k for k in push.batched if k is not keep]:
+        kind.finish_batch(push.session)
+        push.batched.remove(kind)
+
+
 def _one(push: _Push, raw: Any) -> dict[str, Any]:
     """The result of one op, in push order."""
     op_id = raw.get("op_id") if isinstance(raw, Mapping) else None
@@ -183,6 +212,8 @@ def _apply(push: _Push, raw: Any, op: Op) -> dict[str, Any]:
         push.device.skew_ms = op.timestamp.wall_ms - push.now_ms
     kind = get_kind(op.type)
     assert kind is not None, "checked by _parse"
+    if push.batched and push.batched != [kind]:
+        _finish_batches(push, keep=kind)  # e.g. an entity op sees the batch's submissions
     container = op.form_id or op.dataset or ""
     try:
         kind.check_write(push.session, push.access, push.project_id, container)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import and_, false, or_, text, true
@@ -31,6 +31,7 @@ from server.models import (
 )
 from server.models.base import iso, utcnow
 from server.policy import APP_USER, COLLECTOR, Access, authorize
+from server.services import sync_submission_batch as batch
 from server.services.blobs import find_blob
 from server.services.changes import mark_changed
 from server.services.forms import find_form, load_schema
@@ -57,7 +58,6 @@ from sync.records import DELETION, FieldWrite, RecordState, same_value
 
 _SEGMENT = re.compile(r"@?[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?")
 _CACHE = "kenesh_sync_submissions"
-_LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
 
 
 class SubmissionKind:
@@ -84,10 +84,18 @@ class SubmissionKind:
         form = _form(session, project_id, container)
         if form is None:
             return None
-        submission = _locked_row(session, form.id or 0, record_id)
-        if submission is None:
+        cache = _cache(session)
+        hit, loaded = batch.take_prepared(cache, form.id or 0, record_id)
+        if hit and loaded is None:
             return None
-        current = current_definition_of(session, submission)
+        if loaded is not None:
+            submission, current = loaded
+        else:
+            batch.finish(session, cache)  # the record may be one of the batch's staged ones
+            submission = _locked_row(session, form.id or 0, record_id)
+            if submission is None:
+                return None
+            current = current_definition_of(session, submission)
         _cache(session)[("row", form.id, record_id)] = (submission, current)
         fallback = FieldWrite(
             current.version, current.hlc or "0000000000000-00000-server",
@@ -108,6 +116,8 @@ class SubmissionKind:
             raise OpRejected("form_unknown", f"Form {container!r} does not exist.")
         loaded = _cache(session).get(("row", form.id, op.record_id))
         state = result.state
+        if loaded is not None:
+            batch.finish(session, _cache(session))
         if loaded is not None and state.version == loaded[0].version:
             submission = loaded[0]
         else:
@@ -116,8 +126,25 @@ class SubmissionKind:
         submission.field_meta = state_to_meta(state)
         submission.conflict = state.conflict
         session.add(submission)
-        mark_changed(session, "submission", submission.id or 0)
+        if submission.id is not None:  # a staged new record is marked when inserted
+            mark_changed(session, "submission", submission.id)
         return state.version
+
+    def prepare(self, session: Session, project_id: int, keys: Iterable[tuple[str, str]]) -> None:
+        """Load and lock the records a push names at once; stage its new records until
+        ``finish_batch`` (see server/services/sync_submission_batch.py)."""
+        forms: dict[int, Form] = {}
+        wanted: dict[int, set[str]] = {}
+        for container, record_id in keys:
+            form = _form(session, project_id, container)
+            if form is not None:
+                forms[form.id or 0] = form
+                wanted.setdefault(form.id or 0, set()).add(record_id)
+        batch.prepare(session, _cache(session), forms.values(), wanted)
+
+    def finish_batch(self, session: Session) -> None:
+        """Insert the push's staged records; later writes go straight to the session again."""
+        batch.finish(session, _cache(session), end=True)
 
     def changes(
         self, session: Session, access: Access, project_id: int, after: FeedPosition, limit: int
@@ -197,7 +224,7 @@ def _locked_row(session: Session, form_id: int, record_id: str) -> Submission | 
     if found is None:
         session.execute(
             text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-            {"space": _LOCK_SPACE, "key": f"{form_id}:{record_id}"},
+            {"space": batch.LOCK_SPACE, "key": f"{form_id}:{record_id}"},
         )
         found = session.exec(query.with_for_update()).first()
     return found
@@ -293,6 +320,9 @@ def _new_version(
     if previous is not None:
         document[root + "deprecatedID"] = previous.instance_id
     submission = _record_row(session, form, loaded, state, op, actor_id)
+    staged = loaded is None and batch.active(_cache(session))
+    if not staged:
+        session.flush()
     definition = SubmissionDef(
         submission_id=submission.id or 0, form_id=form.id or 0, form_def_id=form_def.id or 0,
         version=state.version, instance_id=instance_id,
@@ -302,17 +332,24 @@ def _new_version(
         changed_fields=[*result.changed_fields, *([DELETION] if result.deleted_changed else [])],
         current=True,
     )
+    def after_insert(submission: Submission, definition: SubmissionDef) -> None:
+        _attach(session, definition, schema, op, previous)
+        # Entities the form creates or updates follow JSON submissions as OpenRosa ones do.
+        from server.services.entity_submissions import process_submission
+
+        trigger = "create" if previous is None else "edit"
+        process_submission(session, submission, definition, trigger)
+
+    if staged:
+        batch.stage(_cache(session), batch.Staged(submission, definition, after_insert))
+        return submission, definition
     if previous is not None:
         previous.current = False
         session.add(previous)
         session.flush()  # the old version stops being current before the new one is
     session.add(definition)
     session.flush()
-    _attach(session, definition, schema, op, previous)
-    # Entities the form creates or updates follow JSON submissions as they follow OpenRosa ones.
-    from server.services.entity_submissions import process_submission
-
-    process_submission(session, submission, definition, "create" if previous is None else "edit")
+    after_insert(submission, definition)
     return submission, definition
 
 
@@ -340,7 +377,6 @@ def _record_row(
     if scope_field:
         submission.scope_value = location_value(state.fields, scope_field)
     session.add(submission)
-    session.flush()
     return submission
 
 
