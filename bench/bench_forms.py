@@ -117,7 +117,7 @@ def time_store(content: bytes, backend: str, rounds: int = 5) -> None:
         }
         times = []
         with TestClient(app) as client:
-            for n in range(rounds):
+            for _ in range(rounds):
                 started = time.perf_counter()
                 response = client.post(
                     f"/v1/projects/{project}/forms",
