@@ -56,16 +56,18 @@ class _BlobWriter:
         self.file.write(chunk)
 
     def finish(self) -> StoredBlob:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
         sha = self.sha256.hexdigest()
         relative = blob_path(sha)
         target = self.root / relative
         if target.exists():
-            # Same content already stored: keep the existing file, drop the copy.
+            # Same content already stored (and synced by whoever stored it): drop the copy
+            # without syncing it first, as it is never read.
+            self.file.close()
             self.tmp_path.unlink(missing_ok=True)
         else:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self.tmp_path, target)
             _fsync_dir(target.parent)

@@ -34,20 +34,30 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def resolve(
-    engine: Engine, secret: str, *, path: str, authorization: str | None
+    engine: Engine, secret: str, *, path: str, authorization: str | None,
+    session: Session | None = None,
 ) -> Principal | None:
-    """The principal behind the request's credentials; None when it carries none."""
+    """The principal behind the request's credentials; None when it carries none.
+
+    Pass `session` to look the credentials up in a transaction the caller already has open.
+    """
     url_key = key_from_path(path)
     token = bearer_token(authorization)
     if url_key is None and token is None:
         return None
+    if session is not None:
+        return _lookup(session, secret, url_key, token)
     with unit_of_work(engine, write=False) as uow:
-        if url_key is not None:
-            return _from_url_key(uow.session, url_key)
-        assert token is not None
-        if is_app_user_key(token):
-            return _from_bearer_key(uow.session, token)
-        return _from_jwt(uow.session, secret, token)
+        return _lookup(uow.session, secret, url_key, token)
+
+
+def _lookup(session: Session, secret: str, url_key: str | None, token: str | None) -> Principal:
+    if url_key is not None:
+        return _from_url_key(session, url_key)
+    assert token is not None
+    if is_app_user_key(token):
+        return _from_bearer_key(session, token)
+    return _from_jwt(session, secret, token)
 
 
 def _from_url_key(session: Session, key: str) -> Principal:

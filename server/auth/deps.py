@@ -22,20 +22,30 @@ _PROJECT_PARAM = re.compile(r"/projects/\{(\w+)\}")
 
 def optional_principal(request: Request) -> Principal | None:
     """The request's principal, None without credentials; bad credentials are a 401 (or 403)."""
+    return _resolve_principal(request, None)
+
+
+def require_principal(request: Request) -> Principal:
+    """The request's principal; 401 when it carries no credentials."""
+    return _required_principal(request, None)
+
+
+def _resolve_principal(request: Request, session: Session | None) -> Principal | None:
+    # `session`: a read transaction to look the credentials up in (the policy gate's own).
     cached = getattr(request.state, "principal", _UNSET)
     if cached is not _UNSET:
         return cached  # type: ignore[return-value]
     principal = credentials.resolve(
         request.app.state.engine, request.app.state.secret_key,
         path=request.url.path, authorization=request.headers.get("authorization"),
+        session=session,
     )
     request.state.principal = principal
     return principal
 
 
-def require_principal(request: Request) -> Principal:
-    """The request's principal; 401 when it carries no credentials."""
-    principal = optional_principal(request)
+def _required_principal(request: Request, session: Session | None) -> Principal:
+    principal = _resolve_principal(request, session)
     if principal is None:
         raise Problem(errors.AUTH_REQUIRED, headers={"WWW-Authenticate": 'Bearer realm="kenesh"'})
     return principal
@@ -61,10 +71,12 @@ def policy_gate(request: Request) -> None:
         return
     if verb == PUBLIC:
         return
-    principal = require_principal(request)
-    project_id = _project_id(path, request.path_params, principal)
-    xml_form_id = request.path_params.get("xmlFormId")
+    # One read transaction for the credentials and the decision (it opens no connection when
+    # the request carries no credentials).
     with unit_of_work(request.app.state.engine, write=False) as uow:
+        principal = _required_principal(request, uow.session)
+        project_id = _project_id(path, request.path_params, principal)
+        xml_form_id = request.path_params.get("xmlFormId")
         sensitive = _form_sensitive(uow.session, project_id, xml_form_id)
         request.state.access = authorize(
             uow.session, principal, verb, project_id, xml_form_id=xml_form_id, sensitive=sensitive

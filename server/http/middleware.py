@@ -66,19 +66,24 @@ class RequestContextMiddleware:
             response = await render_unhandled(Request(scope, receive), exc)
             await response(scope, receive, send_tracked)
         finally:
-            route = scope.get("route")
-            access_log.info(
-                json.dumps(
-                    {
-                        "event": "request",
-                        "request_id": request_id,
-                        "method": scope.get("method"),
-                        "path": getattr(route, "path", None) or "<unmatched>",
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    }
-                )
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                _log_request(scope, request_id, status, started)
+
+
+def _log_request(scope: Scope, request_id: str, status: int, started: float) -> None:
+    route = scope.get("route")
+    access_log.info(
+        json.dumps(
+            {
+                "event": "request",
+                "request_id": request_id,
+                "method": scope.get("method"),
+                "path": getattr(route, "path", None) or "<unmatched>",
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+        )
+    )
 
 
 class BodyLimitMiddleware:

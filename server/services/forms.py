@@ -104,6 +104,33 @@ def get_published_version(session: Session, form: Form, version: str) -> FormDef
     return found
 
 
+def find_form_version(
+    session: Session, project_id: int, xml_form_id: str, version: str | None
+) -> tuple[Form | None, FormDef | None]:
+    """The live form and its published definition with this version string, in one query.
+
+    Either may be None (no such form; no such published version, or `version` is None).
+    """
+    if version is None:
+        return find_form(session, project_id, xml_form_id), None
+    wanted = "" if version == EMPTY_VERSION_TOKEN else version
+    published = (
+        (col(FormDef.form_id) == Form.id)
+        & (FormDef.version == wanted)
+        & col(FormDef.published_at).is_not(None)
+    )
+    row = session.exec(
+        select(Form, FormDef)
+        .outerjoin(FormDef, published)
+        .where(
+            Form.project_id == project_id,
+            Form.xml_form_id == xml_form_id,
+            col(Form.deleted_at).is_(None),
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 def list_versions(session: Session, form: Form) -> list[FormDef]:
     """Every published definition of the form, newest first."""
     return list(

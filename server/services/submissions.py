@@ -25,7 +25,7 @@ from server.policy import Access, authorize, authorize_form
 from server.services.blobs import ensure_blob
 from server.services.changes import mark_changed
 from server.services.entity_submissions import process_submission
-from server.services.forms import find_form, get_published_version, load_schema
+from server.services.forms import EMPTY_VERSION_TOKEN, find_form_version, load_schema
 from server.services.scope import location_value, project_scope_setting
 from server.services.sync_stamp import stamp_server_write
 from server.storage import StoredBlob
@@ -113,12 +113,17 @@ def target_definition(
     session: Session, project_id: int, parsed: ParsedInstance
 ) -> tuple[Form, FormDef]:
     """The form and published version a submission was filled in; 404 for unknown ones."""
-    form = find_form(session, project_id, parsed.form_id or "")
+    version = None if parsed.version is None else parsed.version or EMPTY_VERSION_TOKEN
+    form, form_def = find_form_version(session, project_id, parsed.form_id or "", version)
     if form is None or form.current_def_id is None:
         raise Problem(errors.NOT_FOUND, f"Form {parsed.form_id!r} does not exist in this project.")
     if parsed.version is None:
         raise Problem(errors.NOT_FOUND, "The submission has no version attribute on its root.")
-    return form, get_published_version(session, form, parsed.version or "___")
+    if form_def is None:
+        raise Problem(
+            errors.NOT_FOUND, f"Form {form.xml_form_id!r} has no version {version!r}."
+        )
+    return form, form_def
 
 
 def receive_openrosa(
@@ -242,11 +247,17 @@ def create_submission(
         user_agent=sender.user_agent,
         version=1,
     )
+    definition = _new_definition(session, submission, form_def, schema, parsed, xml, sender)
+    # Stamped before the rows exist, so that each is written by one INSERT (no UPDATE after).
+    with session.no_autoflush:
+        stamp_server_write(session, submission, definition, None, form.xml_form_id)
+    session.expunge(definition)  # it needs the submission's id first
     session.add(submission)
     session.flush()
-    definition = _add_definition(session, submission, form_def, schema, parsed, xml, sender)
+    definition.submission_id = submission.id or 0
+    session.add(definition)
+    session.flush()
     _create_slots(session, definition, schema, files, previous=None)
-    stamp_server_write(session, submission, definition, None, form.xml_form_id)
     mark_changed(session, "submission", submission.id or 0)
     process_submission(session, submission, definition, "create")
     return Receipt(submission, definition, created=True)
@@ -297,6 +308,23 @@ def _add_definition(
     xml: bytes,
     sender: Sender,
 ) -> SubmissionDef:
+    definition = _new_definition(session, submission, form_def, schema, parsed, xml, sender)
+    session.add(definition)
+    session.flush()
+    return definition
+
+
+def _new_definition(
+    session: Session,
+    submission: Submission,
+    form_def: FormDef,
+    schema: FormSchema,
+    parsed: ParsedInstance,
+    xml: bytes,
+    sender: Sender,
+) -> SubmissionDef:
+    """A version of `submission` (not yet added); sets the submission's stored scope value."""
+    _, scope_field = project_scope_setting(session, submission.project_id)
     document = instance_to_document(parsed, schema)
     definition = SubmissionDef(
         submission_id=submission.id or 0,
@@ -313,13 +341,9 @@ def _add_definition(
         user_agent=sender.user_agent,
         current=True,
     )
-    session.add(definition)
-    _, scope_field = project_scope_setting(session, submission.project_id)
     if scope_field:
         # Copied onto the record so that scope filters are plain SQL on every read path.
         submission.scope_value = location_value(document, scope_field)
-        session.add(submission)
-    session.flush()
     return definition
 
 
