@@ -10,12 +10,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO
 
 from forms.export.cells import FORMULA_TRIGGERS, Cell, csv_text
+from forms.export.csv_cells import text_tables
 from forms.export.plan import ExportPlan
-from forms.export.rows import SubmissionRow, rows_for_submission
+from forms.export.rows import SubmissionRow, append_rows
 
 Spool = Callable[[], IO[bytes]]
 _FLUSH_CHARS = 256 * 1024  # buffered CSV text per table before it is encoded and passed on
 _COPY_BYTES = 256 * 1024
+_BATCH_ROWS = 256  # rows (or submissions) handled between two looks at the buffers
+# zlib's level 6 spends most of a CSV export's time for a few percent of size; level 1
+# keeps exports fast. Only the compressed bytes depend on it, never the CSV inside.
+COMPRESS_LEVEL = 1
 
 
 def default_spool() -> IO[bytes]:
@@ -27,42 +32,64 @@ class CsvTable:
     """CSV text for one table, as ODK Central writes it: UTF-8, no BOM, LF line ends.
 
     Quoting follows RFC 4180 (fields with a comma, quote or line break are quoted). Text
-    cells are neutralised against formula injection on the way in.
+    cells are neutralised against formula injection on the way in. Rows of text wait in
+    `pending_rows` and are written a batch at a time by `render()`.
     """
 
     def __init__(self) -> None:
-        self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\n")
+        self.pending_rows: list[list[str]] = []
+        self._scratch = io.StringIO()
+        self._writer = csv.writer(self._scratch, lineterminator="\n")
         # Python's csv module only quotes the characters of its line terminator, so a row
         # holding a bare carriage return is written with every field quoted.
-        self._quoted = csv.writer(self._buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self._quoted = csv.writer(self._scratch, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self._parts: list[str] = []
+        self._chars = 0
 
     def add(self, row: Sequence[Cell]) -> None:
-        """Append one row."""
-        # csv_text inlined for the commonest cells (text, empty, integers): this loop is the hot
-        # path of every CSV export.
-        texts = [
+        """Append one row of typed cells."""
+        self.pending_rows.append([
             ("'" + cell if cell and cell[0] in FORMULA_TRIGGERS else cell)
             if cell.__class__ is str
             else "" if cell is None else str(cell) if cell.__class__ is int else csv_text(cell)
             for cell in row
-        ]
-        if "\r" in "".join(texts):
-            self._quoted.writerow(texts)
-        else:
-            self._writer.writerow(texts)
+        ])
+        if len(self.pending_rows) >= _BATCH_ROWS:
+            self.render()
+
+    def render(self) -> None:
+        """Write the pending rows as CSV text."""
+        rows = self.pending_rows
+        if not rows:
+            return
+        self._writer.writerows(rows)
+        text = self._take_scratch()
+        if "\r" in text:  # rare: write again row by row, quoting the rows that need it
+            for row in rows:
+                (self._quoted if "\r" in "".join(row) else self._writer).writerow(row)
+            text = self._take_scratch()
+        rows.clear()  # the same list object: callers may hold on to it
+        self._parts.append(text)
+        self._chars += len(text)
 
     @property
     def pending(self) -> int:
-        """Characters written since the last take()."""
-        return self._buffer.tell()
+        """Characters rendered since the last take()."""
+        return self._chars
 
     def take(self) -> bytes:
         """The rows added since the last call, encoded."""
-        data = self._buffer.getvalue().encode("utf-8")
-        self._buffer.seek(0)
-        self._buffer.truncate()
+        self.render()
+        data = "".join(self._parts).encode("utf-8")
+        self._parts.clear()
+        self._chars = 0
         return data
+
+    def _take_scratch(self) -> str:
+        text = self._scratch.getvalue()
+        self._scratch.seek(0)
+        self._scratch.truncate()
+        return text
 
 
 def write_csv_rows(rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
@@ -79,13 +106,18 @@ def write_csv_rows(rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
 
 def csv_stream(plan: ExportPlan, submissions: Iterable[SubmissionRow]) -> Iterator[bytes]:
     """The main table alone as CSV (Central's `submissions.csv`), header row first."""
-
-    def main_rows() -> Iterator[Sequence[Cell]]:
-        yield plan.main.headers
-        for submission in submissions:
-            yield rows_for_submission(plan, submission)[plan.main.name][0]
-
-    return write_csv_rows(main_rows())
+    main = text_tables(plan)[0]
+    table = CsvTable()
+    table.add(plan.main.headers)
+    for submission in submissions:
+        table.pending_rows.append(main.main_row(submission))
+        if len(table.pending_rows) >= _BATCH_ROWS:
+            table.render()
+            if table.pending >= _FLUSH_CHARS:
+                yield table.take()
+    tail = table.take()
+    if tail:
+        yield tail
 
 
 def csv_zip_stream(
@@ -94,6 +126,7 @@ def csv_zip_stream(
     form_id: str | None = None,
     *,
     spool: Spool = default_spool,
+    compresslevel: int = COMPRESS_LEVEL,
 ) -> Iterator[bytes]:
     """A zip of `{form_id}.csv` and one `{form_id}-{repeat}.csv` per repeat, as Central names them.
 
@@ -104,19 +137,21 @@ def csv_zip_stream(
     """
     names = _file_names(plan, form_id)
     sink = _ChunkSink()
-    archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED)
+    archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED,
+                              compresslevel=compresslevel)
+    compiled = text_tables(plan)
     tables = {table.name: CsvTable() for table in plan.tables}
+    pending = [tables[table.name].pending_rows for table in compiled]
     spools = {table.name: spool() for table in plan.tables[1:]}
     try:
         for table in plan.tables:
             tables[table.name].add(table.headers)
         with archive.open(names[plan.main.name], "w", force_zip64=True) as entry:
-            for submission in submissions:
-                for name, rows in rows_for_submission(plan, submission).items():
-                    for row in rows:
-                        tables[name].add(row)
-                _flush(tables, spools, entry, plan.main.name, _FLUSH_CHARS)
-                yield from sink.drain()
+            for count, submission in enumerate(submissions, start=1):
+                append_rows(compiled, submission, pending)
+                if count % _BATCH_ROWS == 0:
+                    _flush(tables, spools, entry, plan.main.name, _FLUSH_CHARS)
+                    yield from sink.drain()
             _flush(tables, spools, entry, plan.main.name, 0)
         yield from sink.drain()
         for table in plan.tables[1:]:
@@ -133,6 +168,7 @@ def _flush(
     threshold: int,
 ) -> None:
     for name, table in tables.items():
+        table.render()
         if table.pending > threshold:
             (entry if name == main else spools[name]).write(table.take())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from forms.export.cells import Cell, as_date, as_number, as_text, geo_part, utc
 from forms.export.plan import Column, ExportPlan, Table
@@ -14,7 +14,10 @@ from forms.schema import Field, Translations
 # A value document: absolute field path -> answer; a repeat's path -> list of such documents.
 Document = Mapping[str, Any]
 Rows = dict[str, list[list[Cell]]]
-_Getter = Callable[[Document, "SubmissionRow", str, str], Cell]
+T = TypeVar("T")
+# Reads one cell from (document, submission, KEY, PARENT_KEY).
+Getter = Callable[[Document, "SubmissionRow", str, str], T]
+_Getter = Getter[Cell]
 
 # Joins the choice labels of a select multiple answer; labels can hold spaces, so the
 # space that separates choice names would be ambiguous.
@@ -43,7 +46,7 @@ class SubmissionRow:
     conflict: bool = False
 
 
-_META: Mapping[str, Callable[[SubmissionRow], Cell]] = {
+META_CELLS: Mapping[str, Callable[[SubmissionRow], Cell]] = {
     "SubmissionDate": lambda s: utc(s.submission_date),
     "KEY": lambda s: s.instance_id,
     "SubmitterID": lambda s: s.submitter_id,
@@ -70,17 +73,54 @@ def rows_for_submission(plan: ExportPlan, submission: SubmissionRow) -> Rows:
     "uuid:…/children/child[2]/toy[1]". With `plan.labels`, select answers become choice
     labels in the plan's language (several joined with LABEL_SEPARATOR).
     """
-    compiled = _compiled(plan)
-    rows: Rows = {table.name: [] for table in plan.tables}
-    main = compiled[0]
-    rows[main.name].append([get(submission.data, submission, submission.instance_id, "")
-                            for get in main.getters])
+    tables = compiled_tables(plan, "_compiled_rows", typed_getter)
+    rows: Rows = {table.name: [] for table in tables}
+    append_rows(tables, submission, [rows[table.name] for table in tables])
+    return rows
+
+
+@dataclass(frozen=True)
+class CompiledTable(Generic[T]):
+    """A table's cell getters, each made once per plan: building rows is the hot path."""
+
+    name: str
+    path: str | None
+    parent: str | None
+    segment: str  # the repeat's path below its parent's, e.g. "children/child"
+    getters: tuple[Getter[T], ...]
+
+    def main_row(self, submission: SubmissionRow) -> list[T]:
+        """The main table's row of `submission`."""
+        data, key = submission.data, submission.instance_id
+        return [get(data, submission, key, "") for get in self.getters]
+
+
+def compiled_tables(
+    plan: ExportPlan, cache: str, getter: Callable[[ExportPlan, Column], Getter[T]]
+) -> tuple[CompiledTable[T], ...]:
+    """`plan`'s tables with a `getter(plan, column)` per column, kept on the plan as `cache`."""
+    cached: tuple[CompiledTable[T], ...] | None = plan.__dict__.get(cache)
+    if cached is None:
+        cached = tuple(_compile_table(plan, table, getter) for table in plan.tables)
+        # The plan is frozen, so what is compiled from it never goes stale.
+        object.__setattr__(plan, cache, cached)
+    return cached
+
+
+def append_rows(tables: Sequence[CompiledTable[T]], submission: SubmissionRow,
+                into: Sequence[list[list[T]]]) -> None:
+    """Append one submission's rows of each table to the list at the same index of `into`.
+
+    Repeat rows carry Central's KEY and PARENT_KEY, e.g. "uuid:…/children/child[2]/toy[1]".
+    """
+    into[0].append(tables[0].main_row(submission))
     # Tables come depth first, so a repeat's parent instances are known before its own.
     instances: dict[str | None, list[tuple[Document, str]]] = {
         None: [(submission.data, submission.instance_id)]
     }
-    for table in compiled[1:]:
+    for table, rows in zip(tables[1:], into[1:], strict=True):
         found: list[tuple[Document, str]] = []
+        getters = table.getters
         for parent, parent_key in instances.get(table.parent, ()):
             items = parent.get(table.path or "")
             if not isinstance(items, list):
@@ -90,41 +130,24 @@ def rows_for_submission(plan: ExportPlan, submission: SubmissionRow) -> Rows:
                     continue
                 key = f"{parent_key}/{table.segment}[{index}]"
                 found.append((item, key))
-                rows[table.name].append([get(item, submission, key, parent_key)
-                                         for get in table.getters])
+                rows.append([get(item, submission, key, parent_key) for get in getters])
         instances[table.path] = found
-    return rows
 
 
-@dataclass(frozen=True)
-class _CompiledTable:
-    name: str
-    path: str | None
-    parent: str | None
-    segment: str  # the repeat's path below its parent's, e.g. "children/child"
-    getters: tuple[_Getter, ...]
-
-
-def _compiled(plan: ExportPlan) -> tuple[_CompiledTable, ...]:
-    cached: tuple[_CompiledTable, ...] | None = plan.__dict__.get("_compiled_rows")
-    if cached is None:
-        cached = tuple(_compile_table(plan, table) for table in plan.tables)
-        # The plan is frozen, so what is compiled from it never goes stale.
-        object.__setattr__(plan, "_compiled_rows", cached)
-    return cached
-
-
-def _compile_table(plan: ExportPlan, table: Table) -> _CompiledTable:
+def _compile_table(
+    plan: ExportPlan, table: Table, getter: Callable[[ExportPlan, Column], Getter[T]]
+) -> CompiledTable[T]:
     parent_path = table.parent_repeat_path or plan.root_path
     segment = (table.repeat_path or "")[len(parent_path) + 1 :]
-    getters = tuple(_getter(plan, column) for column in table.columns)
-    return _CompiledTable(table.name, table.repeat_path, table.parent_repeat_path, segment,
-                          getters)
+    getters = tuple(getter(plan, column) for column in table.columns)
+    return CompiledTable(table.name, table.repeat_path, table.parent_repeat_path, segment,
+                         getters)
 
 
-def _getter(plan: ExportPlan, column: Column) -> _Getter:
+def typed_getter(plan: ExportPlan, column: Column) -> _Getter:
+    """How one column's typed cell is read from a document, its submission and its keys."""
     if column.kind == "meta":
-        meta = _META[column.header]
+        meta = META_CELLS[column.header]
         return lambda data, sub, key, parent: meta(sub)
     if column.kind == "key":
         return lambda data, sub, key, parent: key
@@ -150,7 +173,7 @@ def _choice_getter(path: str, choice: str) -> _Getter:
 
 
 def _value_getter(plan: ExportPlan, path: str, field: Field | None) -> _Getter:
-    convert = _converter(plan, field)
+    convert = value_converter(plan, field)
     if path == f"{plan.root_path}/meta/instanceID":
         # A document may leave the instanceID out; it is the submission's own.
         return lambda data, sub, key, parent: convert(data.get(path) or sub.instance_id)
@@ -167,7 +190,8 @@ def _value_getter(plan: ExportPlan, path: str, field: Field | None) -> _Getter:
     return get
 
 
-def _converter(plan: ExportPlan, field: Field | None) -> Callable[[Any], Cell]:
+def value_converter(plan: ExportPlan, field: Field | None) -> Callable[[Any], Cell]:
+    """How an answer to `field` becomes a typed cell (as_text when the field is unknown)."""
     if field is None:
         return as_text
     if plan.labels and (field.is_select_one or field.is_select_multiple):
