@@ -24,6 +24,11 @@ Contract of a kind (all methods take the caller's session and never commit):
   conflict flags changed (a resolution that kept the current value): no new version. Store
   ``state_to_meta(result.state)`` beside the fields, and call
   ``server.services.changes.mark_changed`` so the pull feed sees the record. Return the version.
+- Optional, for speed: ``prepare(session, access, project_id, keys)`` with the push's
+  ``(container, record_id)`` pairs, before its ops, and ``finish_batch(session)`` after them
+  (and before an op of another kind). A kind may then load and lock the named records at once
+  and hold back inserting new records until ``finish_batch``, as long as every ``load`` and
+  ``save`` behaves as without it (server/services/sync_submission_batch.py).
 - ``changes(session, access, project_id, after, limit)``: up to ``limit`` records of the project
   that the caller may see (server/services/scope.py), whose feed position is after ``after``,
   in feed order (``change_seq``, then row id). See ``FeedPosition``.

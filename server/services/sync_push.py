@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from server import errors
@@ -49,12 +49,25 @@ class _Push:
     device: SyncDevice
     max_skew_ms: int
     now_ms: int
-    known: dict[str, SyncOp]
+    known: dict[str, SyncOp | _Answer]
     blobs: set[str]
     blocked: bool = False
     accepted: list[Timestamp] = field(default_factory=list)
     # Kinds that loaded this push's records at once and may hold new ones until finished.
     batched: list[Any] = field(default_factory=list)
+    # This push's final answers, inserted into sync_ops together before the push returns.
+    answers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A final answer stored by this push (what ``_duplicate`` reads of a sync_ops row)."""
+
+    op_id: str
+    status: str
+    record_id: str | None
+    version: int | None
+    result: dict[str, Any]
 
 
 def push(
@@ -72,6 +85,8 @@ def push(
     _prepare(state, raw_ops)
     results = [_one(state, raw) for raw in raw_ops]
     _finish_batches(state)
+    if state.answers:
+        session.execute(insert(SyncOp.__table__), state.answers)  # type: ignore[arg-type]
     device.last_push_at = utcnow()
     session.add(device)
     # Last: the clock row's lock is then held only while the transaction commits.
@@ -141,7 +156,8 @@ def _prepare(push: _Push, raw_ops: Sequence[Any]) -> None:
     that apply: unknown and malformed ops are skipped later, a lock too many is harmless)."""
     keys: dict[str, list[tuple[str, str]]] = {}
     for raw in raw_ops:
-        if not isinstance(raw, Mapping) or raw.get("op_id") in push.known:
+        op_id = raw.get("op_id") if isinstance(raw, Mapping) else None
+        if not isinstance(op_id, str) or op_id in push.known:
             continue
         kind, record_id = raw.get("type"), raw.get("record_id")
         container = raw.get("form_id") if kind == "submission" else raw.get("dataset")
@@ -150,7 +166,7 @@ def _prepare(push: _Push, raw_ops: Sequence[Any]) -> None:
     for name, wanted in sorted(keys.items()):
         kind = get_kind(name)
         if kind is not None and hasattr(kind, "prepare"):
-            kind.prepare(push.session, push.project_id, wanted)
+            kind.prepare(push.session, push.access, push.project_id, wanted)
             push.batched.append(kind)
 
 
@@ -277,20 +293,20 @@ def _remember(
     result: dict[str, Any], *, op_id: Any = None, seq: Any = None,
 ) -> None:
     """Store the op's final answer and count its seq as the device's last."""
-    row = SyncOp(
-        project_id=push.project_id, op_id=op.op_id if op else op_id,
-        device_id=push.device.device_id, client_seq=op.client_seq if op else seq,
-        actor_id=push.access.principal.actor_id, type=op.type if op else None,
-        container=(op.form_id or op.dataset) if op else None,
-        record_id=op.record_id if op else None, status=status, version=version, hlc=hlc,
-        result=result,
-    )
-    push.session.add(row)
-    push.known[row.op_id] = row
-    push.device.last_seq = row.client_seq or push.device.last_seq
+    row = {
+        "project_id": push.project_id, "op_id": op.op_id if op else op_id,
+        "device_id": push.device.device_id, "client_seq": op.client_seq if op else seq,
+        "actor_id": push.access.principal.actor_id, "type": op.type if op else None,
+        "container": (op.form_id or op.dataset) if op else None,
+        "record_id": op.record_id if op else None, "status": status, "version": version,
+        "hlc": hlc, "result": result, "created_at": utcnow(),
+    }
+    push.answers.append(row)
+    push.known[row["op_id"]] = _Answer(row["op_id"], status, row["record_id"], version, result)
+    push.device.last_seq = row["client_seq"] or push.device.last_seq
 
 
-def _duplicate(row: SyncOp) -> dict[str, Any]:
+def _duplicate(row: SyncOp | _Answer) -> dict[str, Any]:
     stored = row.result or {}
     answer = _result(row.op_id, "duplicate", row.record_id, row.version,
                      stored.get("conflicts") or [], stored.get("error"))

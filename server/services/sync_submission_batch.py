@@ -5,22 +5,21 @@ Per op, the plain ``load``/``save`` path costs several database round trips (a l
 PostgreSQL an advisory lock and a second read, then one flush per row it writes). Within a push,
 ``prepare`` reads every record the batch names in one query per form (rows locked in id order,
 then the keys of the missing ones locked in key order, exactly the locks the per-op path takes)
-and ``save`` of a new record only stages its rows; ``finish`` inserts the staged rows with one
-flush per table and then does, for each of them in push order, what the per-op path does right
-after its insert (change stamp, attachment slots, entity processing).
+and ``save`` of a new record only stages its rows' values; ``finish`` inserts them with one
+executemany per table and stamps them as changed.
 
-Staging is only for records that did not exist: anything that reads or edits a record already
+Staging is only for records that did not exist and need nothing else in the batch (no
+attachment slots, no entity made by the form): anything that reads or edits a record already
 written in this batch, or a record of another kind, finishes the batch first, so every read sees
 the same rows as on the per-op path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from server.models import Form, Submission, SubmissionDef
@@ -28,15 +27,6 @@ from server.services.changes import mark_changed
 
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
 _ACTIVE, _PREPARED, _PENDING = "batch", "prepared", "pending"
-
-
-@dataclass(slots=True)
-class Staged:
-    """A new record's rows, waiting for the batch's insert."""
-
-    submission: Submission
-    definition: SubmissionDef
-    after_insert: Callable[[Submission, SubmissionDef], None]
 
 
 def prepare(
@@ -76,27 +66,48 @@ def active(cache: dict[Any, Any]) -> bool:
     return bool(cache.get(_ACTIVE))
 
 
-def stage(cache: dict[Any, Any], staged: Staged) -> None:
-    """Keep a new record's rows for the batch's insert."""
-    cache.setdefault(_PENDING, []).append(staged)
+def stage(cache: dict[Any, Any], submission: dict[str, Any], definition: dict[str, Any]) -> None:
+    """Keep a new record's rows (column values) for the batch's insert."""
+    cache.setdefault(_PENDING, []).append((submission, definition))
 
 
 def finish(session: Session, cache: dict[Any, Any], *, end: bool = False) -> None:
-    """Insert the staged records (one flush per table), then run their follow-ups in order."""
+    """Insert the staged records (one statement per table) and mark them changed."""
     if end:
         cache.pop(_ACTIVE, None)
         cache.pop(_PREPARED, None)
-    pending: list[Staged] = cache.pop(_PENDING, [])
+    pending: list[tuple[dict[str, Any], dict[str, Any]]] = cache.pop(_PENDING, [])
     if not pending:
         return
-    session.flush()  # the staged submissions (already added) get their ids
-    for item in pending:
-        item.definition.submission_id = item.submission.id or 0
-    session.add_all([item.definition for item in pending])
-    session.flush()
-    for item in pending:
-        mark_changed(session, "submission", item.submission.id or 0)
-        item.after_insert(item.submission, item.definition)
+    ids = _insert_records(session, [submission for submission, _ in pending])
+    session.execute(insert(SubmissionDef.__table__), [
+        {**definition, "submission_id": row_id}
+        for (_, definition), row_id in zip(pending, ids, strict=True)
+    ])
+    for row_id in ids:
+        mark_changed(session, "submission", row_id)
+    # What the per-op path's entity step does with every new submission (at most once a minute).
+    from server.services.entity_backlog import process_due_backlog
+
+    process_due_backlog(session)
+
+
+def _insert_records(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert submissions rows; their ids, in the rows' order (ids grow in push order)."""
+    records = Submission.__table__
+    if session.get_bind().dialect.name != "postgresql":
+        return list(session.execute(
+            insert(records).returning(records.c.id, sort_by_parameter_order=True), rows
+        ).scalars())
+    # PostgreSQL: draw the ids first, so the insert is a plain pipelined executemany rather
+    # than one very long multi-row statement that psycopg re-parses for every batch.
+    ids = sorted(session.execute(
+        text("SELECT nextval(pg_get_serial_sequence('submissions', 'id'))"
+             " FROM generate_series(1, :n)"),
+        {"n": len(rows)},
+    ).scalars())
+    session.execute(insert(records), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
 
 
 def _locked_rows(

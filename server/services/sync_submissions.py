@@ -121,21 +121,30 @@ class SubmissionKind:
         if loaded is not None and state.version == loaded[0].version:
             submission = loaded[0]
         else:
-            submission, current = _new_version(session, form, loaded, result, op, actor_id)
+            made = _new_version(session, form, loaded, result, op, actor_id)
+            if made is None:  # staged for the batch's insert, meta and flags included
+                return state.version
+            submission, current = made
             _cache(session)[("row", form.id, op.record_id)] = (submission, current)
         submission.field_meta = state_to_meta(state)
         submission.conflict = state.conflict
         session.add(submission)
-        if submission.id is not None:  # a staged new record is marked when inserted
-            mark_changed(session, "submission", submission.id)
+        mark_changed(session, "submission", submission.id or 0)
         return state.version
 
-    def prepare(self, session: Session, project_id: int, keys: Iterable[tuple[str, str]]) -> None:
-        """Load and lock the records a push names at once; stage its new records until
-        ``finish_batch`` (see server/services/sync_submission_batch.py)."""
+    def prepare(
+        self, session: Session, access: Access, project_id: int,
+        keys: Iterable[tuple[str, str]],
+    ) -> None:
+        """Load and lock the records a push names in forms the caller may write, at once; stage
+        new records until ``finish_batch`` (see server/services/sync_submission_batch.py)."""
         forms: dict[int, Form] = {}
         wanted: dict[int, set[str]] = {}
         for container, record_id in keys:
+            try:
+                self.check_write(session, access, project_id, container)
+            except OpRejected:
+                continue  # its ops are rejected without reading any record
             form = _form(session, project_id, container)
             if form is not None:
                 forms[form.id or 0] = form
@@ -178,7 +187,7 @@ class SubmissionKind:
                 deleted_at is not None, conflict, hlc, FeedPosition(seq, self.name, row_id),
             )
             for row_id, instance_id, version, deleted_at, conflict, seq, form_id, data, hlc
-            in session.exec(query)
+            in session.connection().execute(query).all()  # plain rows: no ORM loading
         ]
 
     def history(
@@ -301,7 +310,8 @@ def _check_keys(fields: Mapping[str, Any], schema: FormSchema) -> None:
 def _new_version(
     session: Session, form: Form, loaded: tuple[Submission, SubmissionDef] | None,
     result: MergeResult, op: Op, actor_id: int | None,
-) -> tuple[Submission, SubmissionDef]:
+) -> tuple[Submission, SubmissionDef] | None:
+    """The record's new version; None when it is a new record staged for the batch's insert."""
     form_def, schema = _schema(session, form)
     _check_keys(op.fields, schema)
     state = result.state
@@ -319,12 +329,8 @@ def _new_version(
     document[root + "instanceID"] = instance_id
     if previous is not None:
         document[root + "deprecatedID"] = previous.instance_id
-    submission = _record_row(session, form, loaded, state, op, actor_id)
-    staged = loaded is None and batch.active(_cache(session))
-    if not staged:
-        session.flush()
-    definition = SubmissionDef(
-        submission_id=submission.id or 0, form_id=form.id or 0, form_def_id=form_def.id or 0,
+    values = dict(
+        form_id=form.id or 0, form_def_id=form_def.id or 0,
         version=state.version, instance_id=instance_id,
         deprecated_id=previous.instance_id if previous else None, xml=xml, data=document,
         validation=validation_json(schema, document), submitter_id=actor_id,
@@ -332,25 +338,52 @@ def _new_version(
         changed_fields=[*result.changed_fields, *([DELETION] if result.deleted_changed else [])],
         current=True,
     )
-    def after_insert(submission: Submission, definition: SubmissionDef) -> None:
-        _attach(session, definition, schema, op, previous)
-        # Entities the form creates or updates follow JSON submissions as OpenRosa ones do.
-        from server.services.entity_submissions import process_submission
-
-        trigger = "create" if previous is None else "edit"
-        process_submission(session, submission, definition, trigger)
-
-    if staged:
-        batch.stage(_cache(session), batch.Staged(submission, definition, after_insert))
-        return submission, definition
+    if loaded is None and _stageable(session, schema, op, document):
+        batch.stage(_cache(session), _new_record_values(session, form, state, op, actor_id),
+                    {**values, "instance_name": None, "user_agent": None, "created_at": utcnow()})
+        return None
+    submission = _record_row(session, form, loaded, state, op, actor_id)
+    session.flush()
+    definition = SubmissionDef(submission_id=submission.id or 0, **values)
     if previous is not None:
         previous.current = False
         session.add(previous)
         session.flush()  # the old version stops being current before the new one is
     session.add(definition)
     session.flush()
-    after_insert(submission, definition)
+    _attach(session, definition, schema, op, previous)
+    # Entities the form creates or updates follow JSON submissions as they follow OpenRosa ones.
+    from server.services.entity_submissions import process_submission
+
+    process_submission(session, submission, definition, "create" if previous is None else "edit")
     return submission, definition
+
+
+def _stageable(
+    session: Session, schema: FormSchema, op: Op, document: Mapping[str, Any]
+) -> bool:
+    """A new record whose insert can wait for the batch's: it has no attachment slots and
+    makes no entity, so nothing else needs its rows before the batch ends."""
+    return (
+        batch.active(_cache(session)) and schema.entity is None and not op.attachments
+        and not referenced_files(document, schema)
+    )
+
+
+def _new_record_values(
+    session: Session, form: Form, state: RecordState, op: Op, actor_id: int | None,
+) -> dict[str, Any]:
+    """The submissions row ``_record_row`` and ``save`` would write for a new record."""
+    now = utcnow()
+    _, scope_field = _scope_setting(session, form.project_id)
+    return {
+        "project_id": form.project_id, "form_id": form.id or 0, "instance_id": op.record_id,
+        "submitter_id": actor_id, "device_id": op.device_id, "user_agent": None,
+        "review_state": None, "version": state.version, "conflict": state.conflict,
+        "field_meta": state_to_meta(state), "change_seq": None,
+        "scope_value": location_value(state.fields, scope_field) if scope_field else None,
+        "created_at": now, "updated_at": None, "deleted_at": now if state.deleted else None,
+    }
 
 
 def _record_row(
