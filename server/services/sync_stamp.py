@@ -22,12 +22,18 @@ from sync.ops import Op
 from sync.records import same_value
 
 _VERSION_META = re.compile(r"/[^/]+/meta/(?:instanceID|deprecatedID)")
+_VERSION_KEY_ENDS = ("/meta/instanceID", "/meta/deprecatedID")
 _REMOVED: Any = None  # a field a new version no longer has is written as "no answer"
 
 
 def sync_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     """A version's document without the keys that name the version itself."""
-    return {k: v for k, v in data.items() if not _VERSION_META.fullmatch(k)}
+    fields = dict(data)
+    # Only keys ending so can name the version: the pattern runs on a few keys, not on all.
+    for key in [k for k in fields if k.endswith(_VERSION_KEY_ENDS)]:
+        if _VERSION_META.fullmatch(key):
+            del fields[key]
+    return fields
 
 
 def stamp_server_write(
