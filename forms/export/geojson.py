@@ -10,10 +10,13 @@ from datetime import date, datetime
 
 from forms.export.cells import Cell, csv_text
 from forms.export.plan import ExportPlan, Table
-from forms.export.rows import SubmissionRow, rows_for_submission
+from forms.export.rows import SubmissionRow, rows_for_submission, typed_tables
 
 _HEAD = b'{"type":"FeatureCollection","features":['
 _TAIL = b"]}\n"
+_CHUNK_BYTES = 256 * 1024
+# The same encoder as json.dumps(..., ensure_ascii=False, allow_nan=False), made once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,9 @@ class _Point:
     header: str  # the geopoint's column name without "-Latitude"
     latitude: int  # column index of the latitude; longitude and altitude follow
     key: int  # column index of KEY
-    excluded: frozenset[int]  # latitude, longitude and altitude: they are the geometry
+    # (column index, header) of every column but latitude, longitude and altitude, which
+    # are the geometry
+    properties: tuple[tuple[int, str], ...]
 
 
 def geojson_stream(
@@ -40,18 +45,33 @@ def geojson_stream(
     property "geopoint" names the question. Answers outside WGS 84's range are left out.
     """
     points = _points(plan, geopoint_path)
+    # Features are passed on in chunks: one write per feature costs a server more than
+    # the feature itself.
+    main = typed_tables(plan)[0]
+    # Geopoints outside repeats need the main row alone, not the repeat tables.
+    main_only = all(point.table == main.name for point, _ in points)
     yield _HEAD
-    first = True
+    chunk: list[bytes] = []
+    size = 0
+    separator = b""
     for submission in submissions:
-        rows = rows_for_submission(plan, submission)
+        rows = {main.name: [main.main_row(submission)]} if main_only \
+            else rows_for_submission(plan, submission)
         for point, table in points:
             for row in rows[point.table]:
                 feature = _feature(table, point, row)
                 if feature is None:
                     continue
-                yield (b"" if first else b",") + feature
-                first = False
-    yield _TAIL
+                chunk.append(separator)
+                chunk.append(feature)
+                separator = b","
+                size += len(feature)
+        if size >= _CHUNK_BYTES:
+            yield b"".join(chunk)
+            chunk.clear()
+            size = 0
+    chunk.append(_TAIL)
+    yield b"".join(chunk)
 
 
 def _points(plan: ExportPlan, only: str | None) -> list[tuple[_Point, Table]]:
@@ -64,7 +84,7 @@ def _points(plan: ExportPlan, only: str | None) -> list[tuple[_Point, Table]]:
                 continue
             points.append((_Point(
                 table.name, column.path or "", column.header.removesuffix("-Latitude"), index,
-                table.headers.index("KEY"), frozenset((index, index + 1, index + 2)),
+                table.headers.index("KEY"), _properties(table, index),
             ), table))
     if only is not None and not points:
         raise ValueError(f"the form has no geopoint at {only}")
@@ -75,11 +95,7 @@ def _feature(table: Table, point: _Point, row: Sequence[Cell]) -> bytes | None:
     coordinates = _coordinates(row[point.latitude : point.latitude + 3])
     if coordinates is None:
         return None
-    properties = {
-        column.header: _json_value(cell)
-        for index, (column, cell) in enumerate(zip(table.columns, row, strict=True))
-        if index not in point.excluded
-    }
+    properties = {header: _json_value(row[index]) for index, header in point.properties}
     properties["geopoint"] = point.header
     feature = {
         "type": "Feature",
@@ -87,7 +103,13 @@ def _feature(table: Table, point: _Point, row: Sequence[Cell]) -> bytes | None:
         "geometry": {"type": "Point", "coordinates": coordinates},
         "properties": properties,
     }
-    return json.dumps(feature, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _ENCODER.encode(feature).encode("utf-8")
+
+
+def _properties(table: Table, latitude: int) -> tuple[tuple[int, str], ...]:
+    geometry = (latitude, latitude + 1, latitude + 2)
+    return tuple((index, column.header) for index, column in enumerate(table.columns)
+                 if index not in geometry)
 
 
 def _coordinates(parts: Sequence[Cell]) -> list[float] | None:
@@ -106,6 +128,8 @@ def _finite(cell: Cell) -> float | None:
 
 
 def _json_value(cell: Cell) -> str | int | float | None:
+    if cell.__class__ is str or cell.__class__ is int or cell is None:
+        return cell
     if isinstance(cell, float) and not math.isfinite(cell):
         return None
     if isinstance(cell, date | datetime):

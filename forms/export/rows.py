@@ -73,10 +73,15 @@ def rows_for_submission(plan: ExportPlan, submission: SubmissionRow) -> Rows:
     "uuid:…/children/child[2]/toy[1]". With `plan.labels`, select answers become choice
     labels in the plan's language (several joined with LABEL_SEPARATOR).
     """
-    tables = compiled_tables(plan, "_compiled_rows", typed_getter)
+    tables = typed_tables(plan)
     rows: Rows = {table.name: [] for table in tables}
     append_rows(tables, submission, [rows[table.name] for table in tables])
     return rows
+
+
+def typed_tables(plan: ExportPlan) -> tuple[CompiledTable[Cell], ...]:
+    """`plan`'s tables with a typed cell getter per column (made once per plan)."""
+    return compiled_tables(plan, "_compiled_rows", typed_getter)
 
 
 @dataclass(frozen=True)
