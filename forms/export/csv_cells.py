@@ -7,9 +7,12 @@ short path, every other answer goes through the typed getter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from forms.export.cells import FORMULA_TRIGGERS, Cell, as_number, as_text, csv_text, float_text
 from forms.export.plan import Column, ExportPlan
 from forms.export.rows import (
+    META_CELLS,
     CompiledTable,
     Document,
     Getter,
@@ -30,6 +33,12 @@ def text_tables(plan: ExportPlan) -> tuple[CompiledTable[str], ...]:
 def text_getter(plan: ExportPlan, column: Column) -> TextGetter:
     """How one column's CSV text is read: csv_text of its typed cell, faster."""
     path = column.path or ""
+    if column.kind == "meta":
+        return _meta_text(META_CELLS[column.header])
+    if column.kind == "key":
+        return lambda data, sub, key, parent: _text(key)
+    if column.kind == "parent_key":
+        return lambda data, sub, key, parent: _text(parent)
     if column.kind == "geo":
         return _geo_text(plan, column, path, column.part)
     if column.kind == "value" and path != f"{plan.root_path}/meta/instanceID":
@@ -41,17 +50,21 @@ def text_getter(plan: ExportPlan, column: Column) -> TextGetter:
     return _any_text(typed_getter(plan, column))
 
 
-def _any_text(typed: Getter[Cell]) -> TextGetter:
-    # csv_text, with its commonest cases (text, empty, whole numbers) written out.
-    def get(data: Document, sub: SubmissionRow, key: str, parent: str) -> str:
-        cell = typed(data, sub, key, parent)
-        if cell.__class__ is str:
-            return "'" + cell if cell and cell[0] in FORMULA_TRIGGERS else cell
-        if cell is None:
-            return ""
-        return str(cell) if cell.__class__ is int else csv_text(cell)
+def _text(cell: Cell) -> str:
+    """csv_text, with its commonest cases (text, empty, whole numbers) written out."""
+    if cell.__class__ is str:
+        return "'" + cell if cell and cell[0] in FORMULA_TRIGGERS else cell
+    if cell is None:
+        return ""
+    return str(cell) if cell.__class__ is int else csv_text(cell)
 
-    return get
+
+def _any_text(typed: Getter[Cell]) -> TextGetter:
+    return lambda data, sub, key, parent: _text(typed(data, sub, key, parent))
+
+
+def _meta_text(meta: Callable[[SubmissionRow], Cell]) -> TextGetter:
+    return lambda data, sub, key, parent: _text(meta(sub))
 
 
 def _plain_text(path: str) -> TextGetter:
