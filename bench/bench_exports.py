@@ -5,8 +5,9 @@ route of a uvicorn server process, whose peak RSS (VmHWM) is read before and aft
 export (the peak is reset between exports where Linux allows it). Prints greppable lines:
     export.csv sqlite rows_per_s=... peak_mb=... extra_mb=...
 rows are every table's rows (main and repeat rows). Figures only, nothing asserted.
-KENESH_BENCH_EXPORT_COUNT changes the number of submissions; PostgreSQL runs too when the
-test database server is reachable.
+KENESH_BENCH_EXPORT_COUNT changes the number of submissions, KENESH_BENCH_EXPORT_FORMATS
+picks formats (e.g. "csv,geojson"); PostgreSQL runs too when the test database server is
+reachable.
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ REPEATS = 3
 POOL = 500
 BATCH = 5000
 PASSWORD = "bench-password-1325"
-FORMATS = (("csv", "submissions.csv.zip?attachments=false"), ("xlsx", "submissions.xlsx"),
-           ("geojson", "submissions.geojson"))
+FORMATS = tuple(
+    (label, path) for label, path in (
+        ("csv", "submissions.csv.zip?attachments=false"), ("xlsx", "submissions.xlsx"),
+        ("geojson", "submissions.geojson"))
+    if label in os.environ.get("KENESH_BENCH_EXPORT_FORMATS", "csv,xlsx,geojson").split(","))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WORDS = ["тынчтык", "мир", "peace", "аял", "женщины", "=1+1", "-5", "Ош", "Ноокат", "Кара-Суу"]
 
