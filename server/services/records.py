@@ -94,7 +94,8 @@ class FeedPosition:
         if kind < self.kind:
             return seq_col > self.change_seq
         same_seq = and_(seq_col == self.change_seq, id_col > self.row_id)
-        return or_(seq_col > self.change_seq, same_seq)
+        # The first condition is implied by the second; alone it bounds an index range scan.
+        return and_(seq_col >= self.change_seq, or_(seq_col > self.change_seq, same_seq))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, false, or_, text, true
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from forms.instance import document_to_instance_xml, referenced_files
@@ -23,14 +23,13 @@ from server import errors
 from server.errors import Problem
 from server.models import (
     Form,
-    FormAssignment,
     FormDef,
     Submission,
     SubmissionAttachment,
     SubmissionDef,
 )
 from server.models.base import iso, utcnow
-from server.policy import APP_USER, COLLECTOR, Access, authorize
+from server.policy import Access, authorize
 from server.services import sync_submission_batch as batch
 from server.services.blobs import find_blob
 from server.services.changes import mark_changed
@@ -48,7 +47,6 @@ from server.services.scope import (
     location_value,
     project_scope_setting,
     record_visible,
-    scope_filter,
 )
 from server.services.submissions import attachments_of, current_definition_of, validation_json
 from server.services.sync_stamp import _VERSION_META, sync_fields
@@ -159,36 +157,9 @@ class SubmissionKind:
         self, session: Session, access: Access, project_id: int, after: FeedPosition, limit: int
     ) -> list[Change]:
         """Submissions after ``after`` in feed order, within the caller's scope."""
-        query = (
-            select(
-                Submission.id, Submission.instance_id, Submission.version,
-                Submission.deleted_at, Submission.conflict, Submission.change_seq,
-                Form.xml_form_id, SubmissionDef.data, SubmissionDef.hlc,
-            )
-            .join(Form, col(Form.id) == Submission.form_id)
-            .join(SubmissionDef, and_(
-                col(SubmissionDef.submission_id) == Submission.id,
-                col(SubmissionDef.current).is_(True),
-            ))
-            .where(
-                Submission.project_id == project_id,
-                col(Submission.change_seq).is_not(None),
-                after.after_clause(self.name, Submission.change_seq, Submission.id),
-            )
-            .order_by(col(Submission.change_seq), col(Submission.id))
-            .limit(limit)
-        )
-        visible = _feed_scope(session, access, project_id)
-        if visible is not None:
-            query = query.where(visible)
-        return [
-            Change(
-                "submission", form_id, instance_id, version, sync_fields(data),
-                deleted_at is not None, conflict, hlc, FeedPosition(seq, self.name, row_id),
-            )
-            for row_id, instance_id, version, deleted_at, conflict, seq, form_id, data, hlc
-            in session.connection().execute(query).all()  # plain rows: no ORM loading
-        ]
+        from server.services.sync_submission_feed import submission_changes
+
+        return submission_changes(session, access, project_id, after, limit)
 
     def history(
         self, session: Session, access: Access, project_id: int, record_id: str
@@ -438,31 +409,6 @@ def _attach(
         ))
     if names:
         session.flush()
-
-
-def _feed_scope(session: Session, access: Access, project_id: int) -> Any:
-    """The pull's scope over submissions: per form, the caller's record scope (None: all)."""
-    if access.role not in (COLLECTOR, APP_USER):
-        return None
-    forms = session.exec(select(Form).where(Form.project_id == project_id)).all()
-    if access.role == APP_USER:
-        assigned = set(session.exec(select(FormAssignment.xml_form_id).where(
-            FormAssignment.project_id == project_id,
-            FormAssignment.actor_id == access.principal.actor_id,
-        )).all())
-        forms = [f for f in forms if f.xml_form_id in assigned]
-    clauses = []
-    for sensitive in (False, True):
-        ids = [f.id for f in forms if bool(f.sensitive) == sensitive]
-        if ids:
-            scope = load_scope(session, access, sensitive=sensitive)
-            visible = scope_filter(
-                access.principal, scope, submitter_col=Submission.submitter_id,
-                location_col=Submission.scope_value,
-            )
-            in_scope = true() if visible is None else visible
-            clauses.append(and_(col(Submission.form_id).in_(ids), in_scope))
-    return or_(*clauses) if clauses else false()
 
 
 SUBMISSIONS = SubmissionKind()
