@@ -6,11 +6,13 @@ the same submission rows into the same database in the same run. Prints greppabl
 
     sync.push sqlite ops_per_s=… raw_insert_rows_per_s=… ratio=…
     sync.pull sqlite changes_per_s=…
+    sync.load sqlite loadavg_1min=…
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -137,6 +139,8 @@ def run(backend: str, folder: Path) -> None:
         print(f"sync.push {backend} ops_per_s={push_rate:.0f} raw_insert_rows_per_s={raw_rate:.0f}"
               f" ratio={raw_rate / push_rate:.1f}")
         print(f"sync.pull {backend} changes_per_s={pull_rate:.0f} changes={pulled}")
+        # Figures of a loaded machine are not comparable with those of an idle one.
+        print(f"sync.load {backend} loadavg_1min={os.getloadavg()[0]:.2f}")
         engine.dispose()
     finally:
         database.drop()
