@@ -4,7 +4,9 @@ Submissions go straight into the tables (executemany); the exports go through th
 route of a uvicorn server process, whose peak RSS (VmHWM) is read before and after each
 export (the peak is reset between exports where Linux allows it). Prints greppable lines:
     export.csv sqlite rows_per_s=... peak_mb=... extra_mb=...
-rows are every table's rows (main and repeat rows). Figures only, nothing asserted.
+rows are every table's rows (main and repeat rows); server_cpu_s is the server process's
+CPU time for the export, steadier than wall time on a busy machine. Figures only, nothing
+asserted.
 KENESH_BENCH_EXPORT_COUNT changes the number of submissions, KENESH_BENCH_EXPORT_FORMATS
 picks formats (e.g. "csv,geojson"); PostgreSQL runs too when the test database server is
 reachable.
@@ -144,6 +146,12 @@ def rss_mb(pid: int, key: str) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of the process so far (a loaded machine stretches wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_peak(pid: int) -> None:
     try:
         Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets VmHWM to the current RSS
@@ -192,6 +200,7 @@ def measure(backend: str, url: str) -> None:
 def run_one(backend: str, label: str, url: str, headers: dict[str, str], pid: int) -> None:
     reset_peak(pid)
     before = rss_mb(pid, "VmRSS")
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     size = 0
     with httpx.stream("GET", url, headers=headers, timeout=None) as response:
@@ -199,10 +208,12 @@ def run_one(backend: str, label: str, url: str, headers: dict[str, str], pid: in
         for chunk in response.iter_raw():
             size += len(chunk)
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds(pid) - cpu_before
     peak = rss_mb(pid, "VmHWM")
     rows = COUNT * (1 + REPEATS)
     print(f"export.{label} {backend} submissions={COUNT} rows={rows} seconds={seconds:.1f} "
           f"rows_per_s={rows / seconds:,.0f} submissions_per_s={COUNT / seconds:,.0f} "
+          f"server_cpu_s={cpu:.1f} rows_per_server_cpu_s={rows / max(cpu, 1e-9):,.0f} "
           f"size_mb={size / 2**20:.1f} rss_before_mb={before:.0f} peak_mb={peak:.0f} "
           f"extra_mb={peak - before:.0f}", flush=True)
 
