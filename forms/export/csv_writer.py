@@ -62,12 +62,14 @@ class CsvTable:
         rows = self.pending_rows
         if not rows:
             return
-        self._writer.writerows(rows)
-        text = self._take_scratch()
-        if "\r" in text:  # rare: write again row by row, quoting the rows that need it
-            for row in rows:
-                (self._quoted if "\r" in "".join(row) else self._writer).writerow(row)
+        text = _unquoted(rows)
+        if text is None:
+            self._writer.writerows(rows)
             text = self._take_scratch()
+            if "\r" in text:  # rare: write again row by row, quoting the rows that need it
+                for row in rows:
+                    (self._quoted if "\r" in "".join(row) else self._writer).writerow(row)
+                text = self._take_scratch()
         rows.clear()  # the same list object: callers may hold on to it
         self._parts.append(text)
         self._chars += len(text)
@@ -90,6 +92,21 @@ class CsvTable:
         self._scratch.seek(0)
         self._scratch.truncate()
         return text
+
+
+def _unquoted(rows: list[list[str]]) -> str | None:
+    """The rows as csv.writer writes them when none needs quoting; None when one might.
+
+    With no comma, quote, line feed or carriage return in any field, and at least two
+    fields a row (csv.writer quotes a lone empty field), each row is its fields joined by
+    commas. Joining in one go is several times faster than csv.writer's field by field scan.
+    """
+    text = "\n".join(map(",".join, rows)) + "\n"
+    fields = sum(map(len, rows))
+    if (min(map(len, rows)) > 1 and text.count(",") == fields - len(rows)
+            and '"' not in text and "\r" not in text and text.count("\n") == len(rows)):
+        return text
+    return None
 
 
 def write_csv_rows(rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
