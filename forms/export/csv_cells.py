@@ -36,9 +36,9 @@ def text_getter(plan: ExportPlan, column: Column) -> TextGetter:
     if column.kind == "meta":
         return _meta_text(META_CELLS[column.header])
     if column.kind == "key":
-        return lambda data, sub, key, parent: _text(key)
+        return _cell_text(lambda data, sub, key, parent: key)
     if column.kind == "parent_key":
-        return lambda data, sub, key, parent: _text(parent)
+        return _cell_text(lambda data, sub, key, parent: parent)
     if column.kind == "geo":
         return _geo_text(plan, column, path, column.part)
     if column.kind == "value" and path != f"{plan.root_path}/meta/instanceID":
@@ -47,24 +47,30 @@ def text_getter(plan: ExportPlan, column: Column) -> TextGetter:
             return _plain_text(path)
         if convert is as_number:
             return _number_text(plan, column, path)
-    return _any_text(typed_getter(plan, column))
+    return _cell_text(typed_getter(plan, column))
 
 
-def _text(cell: Cell) -> str:
-    """csv_text, with its commonest cases (text, empty, whole numbers) written out."""
-    if cell.__class__ is str:
-        return "'" + cell if cell and cell[0] in FORMULA_TRIGGERS else cell
-    if cell is None:
-        return ""
-    return str(cell) if cell.__class__ is int else csv_text(cell)
+def _cell_text(typed: Getter[Cell]) -> TextGetter:
+    def get(data: Document, sub: SubmissionRow, key: str, parent: str) -> str:
+        cell = typed(data, sub, key, parent)
+        # csv_text, with its commonest cases (text, empty, whole numbers) written out.
+        if cell.__class__ is str:
+            return "'" + cell if cell and cell[0] in FORMULA_TRIGGERS else cell
+        if cell is None:
+            return ""
+        return str(cell) if cell.__class__ is int else csv_text(cell)
 
-
-def _any_text(typed: Getter[Cell]) -> TextGetter:
-    return lambda data, sub, key, parent: _text(typed(data, sub, key, parent))
+    return get
 
 
 def _meta_text(meta: Callable[[SubmissionRow], Cell]) -> TextGetter:
-    return lambda data, sub, key, parent: _text(meta(sub))
+    def get(data: Document, sub: SubmissionRow, key: str, parent: str) -> str:
+        cell = meta(sub)
+        if cell.__class__ is str:
+            return "'" + cell if cell and cell[0] in FORMULA_TRIGGERS else cell
+        return "" if cell is None else csv_text(cell)
+
+    return get
 
 
 def _plain_text(path: str) -> TextGetter:

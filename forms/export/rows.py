@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 from forms.export.cells import Cell, as_date, as_number, as_text, geo_part, utc
@@ -46,19 +47,20 @@ class SubmissionRow:
     conflict: bool = False
 
 
+# attrgetter where a cell is an attribute as it is: it costs less than a lambda per cell.
 META_CELLS: Mapping[str, Callable[[SubmissionRow], Cell]] = {
     "SubmissionDate": lambda s: utc(s.submission_date),
-    "KEY": lambda s: s.instance_id,
-    "SubmitterID": lambda s: s.submitter_id,
-    "SubmitterName": lambda s: s.submitter_name,
-    "AttachmentsPresent": lambda s: s.attachments_present,
-    "AttachmentsExpected": lambda s: s.attachments_expected,
-    "Status": lambda s: s.status,
-    "ReviewState": lambda s: s.review_state,
-    "DeviceID": lambda s: s.device_id,
-    "Edits": lambda s: s.edits,
-    "FormVersion": lambda s: s.form_version,
-    "ValidationStatus": lambda s: s.validation_status,
+    "KEY": attrgetter("instance_id"),
+    "SubmitterID": attrgetter("submitter_id"),
+    "SubmitterName": attrgetter("submitter_name"),
+    "AttachmentsPresent": attrgetter("attachments_present"),
+    "AttachmentsExpected": attrgetter("attachments_expected"),
+    "Status": attrgetter("status"),
+    "ReviewState": attrgetter("review_state"),
+    "DeviceID": attrgetter("device_id"),
+    "Edits": attrgetter("edits"),
+    "FormVersion": attrgetter("form_version"),
+    "ValidationStatus": attrgetter("validation_status"),
     "ValidationMessages": lambda s: MESSAGE_SEPARATOR.join(s.validation_messages) or None,
     "Conflict": lambda s: 1 if s.conflict else 0,
 }
