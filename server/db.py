@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,11 +45,68 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     )
 
 
+_HOLDS_WRITER_LOCK = "kenesh_holds_writer_lock"
+
+
+class _WriterQueue:
+    """Hands SQLite's write lock to one writer at a time, waking the next one at once.
+
+    SQLite's busy handler polls with sleeps of 1, 2, 5, 10… ms: under steady concurrent writes
+    a waiter sleeps past whole transactions of others (and, on an event loop, stalls every
+    request of its process meanwhile). Writers of one process queue on a lock, and processes
+    on an flock of a file beside the database; both wake the next writer as soon as the
+    holder's connection goes back to the pool, its transaction over. SQLite's busy timeout
+    still guards against writers that do not take this queue.
+    """
+
+    def __init__(self, database: str) -> None:
+        self.path = database + "-writer.lock"
+        self.local = threading.Lock()
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Wait for this writer's turn; False after the busy timeout (SQLite then decides)."""
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        if not self.local.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            return False
+        try:
+            if self.fd is None:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            pause = 0.0001
+            # Polled rather than blocking, so that a stuck holder costs the busy timeout, as
+            # with SQLite's own lock, never a hang; one writer per process polls.
+            while not _try_flock(self.fd):
+                if time.monotonic() > deadline:
+                    self.local.release()
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+            return True
+        except BaseException:
+            self.local.release()
+            raise
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self.local.release()
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def _sqlite_engine(url: URL, echo: bool) -> Engine:
+    queue: _WriterQueue | None = None
     if url.database and url.database != ":memory:":
         from pathlib import Path
 
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        queue = _WriterQueue(url.database)
     engine = create_engine(
         url,
         echo=echo,
@@ -67,11 +128,20 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
     def _on_begin(conn: Any) -> None:
         # A write transaction takes the write lock up front, so concurrent writers queue on
         # busy_timeout instead of failing with "database is locked" when they upgrade a read lock.
-        if conn.get_execution_options().get("kenesh_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        if not conn.get_execution_options().get("kenesh_write"):
             conn.exec_driver_sql("BEGIN")
+            return
+        if queue is not None and not conn.info.get(_HOLDS_WRITER_LOCK):
+            conn.info[_HOLDS_WRITER_LOCK] = queue.acquire()
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    def _release(_dbapi_conn: Any, record: Any, *_args: Any) -> None:
+        if record.info.pop(_HOLDS_WRITER_LOCK, False) and queue is not None:
+            queue.release()
+
+    # Checked in after its transaction ended (the pool rolls back whatever was left open).
+    event.listen(engine, "checkin", _release)
+    event.listen(engine, "invalidate", _release)
     return engine
 
 
