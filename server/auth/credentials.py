@@ -82,21 +82,24 @@ def _from_bearer_key(session: Session, key: str) -> Principal:
 
 def _app_user_by_key(session: Session, key: str) -> tuple[bool, Principal] | None:
     """(revoked?, principal) for a stored key; deleting the app user revokes its key too."""
+    # Only the columns a principal needs: this runs on every phone request.
     row = session.exec(
-        select(AuthSession, Actor, AppUser)
+        select(
+            AuthSession.revoked_at, Actor.id, Actor.display_name, Actor.deleted_at,
+            AppUser.project_id,
+        )
         .join(Actor, Actor.id == AuthSession.actor_id)  # type: ignore[arg-type]
         .join(AppUser, AppUser.actor_id == Actor.id)  # type: ignore[arg-type]
         .where(AuthSession.token == key)
     ).first()
     if row is None:
         return None
-    cred, actor, app_user = row
-    assert actor.id is not None
+    revoked_at, actor_id, display_name, deleted_at, project_id = row
+    assert actor_id is not None
     principal = Principal(
-        actor_id=actor.id, kind="app_user", display_name=actor.display_name,
-        project_id=app_user.project_id,
+        actor_id=actor_id, kind="app_user", display_name=display_name, project_id=project_id,
     )
-    return cred.revoked_at is not None or actor.deleted_at is not None, principal
+    return revoked_at is not None or deleted_at is not None, principal
 
 
 def _from_jwt(session: Session, secret: str, token: str) -> Principal:
