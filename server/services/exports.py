@@ -296,7 +296,8 @@ def stream_export(engine: Engine, job: ExportJob, *, data_dir: Path | None = Non
     Closing the generator early ends the query and gives the connection back.
     """
     with unit_of_work(engine, write=False) as uow:
-        query = export_query(job.form_id, job.where, include_deleted=job.include_deleted)
+        query = export_query(job.form_id, job.where, include_deleted=job.include_deleted,
+                             change_times=job.residual is not None)
         plan = _plan(uow.session, job, query)
         streamed = stream_rows(uow.session, query, job.residual, job.now)
         with_files = array("q")  # current version ids that have files, for media/
