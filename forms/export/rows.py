@@ -169,12 +169,19 @@ def typed_getter(plan: ExportPlan, column: Column) -> _Getter:
     return _value_getter(plan, path, column.field)
 
 
+def chosen_values(value: object) -> tuple[str, ...]:
+    """The choices a select-multiple answer names, whatever shape a client sent it in."""
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return () if value is None else (str(value),)
+
+
 def _choice_getter(path: str, choice: str) -> _Getter:
     def get(data: Document, sub: SubmissionRow, key: str, parent: str) -> Cell:
-        value = data.get(path)
-        chosen = value.split() if isinstance(value, str) else value or ()
         # Central fills every split column, answered or not: 1 when chosen, else 0.
-        return 1 if choice in chosen else 0
+        return 1 if choice in chosen_values(data.get(path)) else 0
 
     return get
 

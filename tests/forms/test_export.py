@@ -428,3 +428,14 @@ def test_values_seen_in_the_data_but_declared_by_no_version_get_split_columns_to
     headers = plan.main.headers
     assert headers[headers.index("colors"):headers.index("district")] == [
         "colors", "colors/red", "colors/blue", "colors/purple"]
+
+
+def test_a_select_multiple_answer_sent_as_a_bare_value_still_fills_its_split_columns():
+    # A JSON sync client may send one choice as a bare string or even a number.
+    plan = plan_export(versions(), split_select_multiples=True)
+    header = plan.main.headers
+    bare = rows_for_submission(plan, submission("bare", {"/data/colors": "red"}))["consult"][0]
+    number = rows_for_submission(plan, submission("number", {"/data/colors": 7}))["consult"][0]
+
+    assert bare[header.index("colors/red")] == 1
+    assert number[header.index("colors/red")] == 0
