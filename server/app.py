@@ -55,9 +55,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    # Phones' submissions are the hottest route: matched first, not after every other route.
+    app.include_router(openrosa.router)
     for accounts_router in (sessions, users, projects, app_users, assignments, audits):
         app.include_router(accounts_router.router)
-    app.include_router(openrosa.router)
     app.include_router(submissions.router)
     app.include_router(exports.router)
     for sync_router in (sync, blobs, conflicts, records):

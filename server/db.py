@@ -15,7 +15,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = LOCK_TIMEOUT_MS
 
 
 class DatabaseURLError(ValueError):
@@ -40,8 +41,11 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo)
+    # A lock wait is bounded, as SQLite's busy timeout bounds it: a stuck holder costs an
+    # error after 30 s, never a hung worker.
     return create_engine(
-        parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+        parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo,
+        connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
     )
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 
 from server.db import UnitOfWork
 from server.settings import Settings
@@ -40,12 +39,10 @@ async def read_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 async def _close(uow: UnitOfWork) -> None:
-    # Opening a unit of work touches no database and neither does closing one whose
-    # transaction is over (committed): both stay on the event loop. A rollback goes to a thread.
-    if uow.session.in_transaction():
-        await run_in_threadpool(uow.close)
-    else:
-        uow.close()
+    # Closed right here on the event loop, never handed to a thread: a transaction that ends in
+    # an error must give its locks back before any other request on this loop can start
+    # waiting for them (a waiter blocks the loop, and a thread hop would need the loop).
+    uow.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
