@@ -248,6 +248,12 @@ def _merge_and_save(
     push: _Push, kind: Any, container: str, op: Op
 ) -> tuple[str, int, list[dict[str, Any]]]:
     current = kind.load(push.session, push.project_id, container, op.record_id)
+    writable = getattr(kind, "writable", None)
+    if current is not None and writable is not None and not writable(
+        push.session, push.access, container, op.record_id
+    ):
+        # Out of the caller's record scope: as unknown to it as to a reader (404, never 403).
+        raise OpRejected("not_found", "No such record is within your scope.")
     return _save(push, kind, container, op, current)
 
 

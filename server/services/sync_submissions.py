@@ -130,6 +130,19 @@ class SubmissionKind:
         mark_changed(session, "submission", submission.id or 0)
         return state.version
 
+    def writable(self, session: Session, access: Access, container: str, record_id: str) -> bool:
+        """Whether a loaded record is within the caller's record scope (own and/or location)."""
+        form = _form(session, access.project_id or 0, container)
+        loaded = _cache(session).get(("row", form.id if form else None, record_id))
+        if form is None or loaded is None:
+            return True
+        submission = loaded[0]
+        scope = load_scope(session, access, sensitive=form.sensitive)
+        return record_visible(
+            access.principal, scope, submission.submitter_id,
+            {scope.field: submission.scope_value} if scope.field else {},
+        )
+
     def prepare(
         self, session: Session, access: Access, project_id: int,
         keys: Iterable[tuple[str, str]],

@@ -85,3 +85,20 @@ def test_a_cursor_that_is_not_one_is_a_400(world) -> None:
     response = world.client.get(f"/v1/projects/{world.project}/sync/pull",
                                 params={"cursor": "bm9wZQ"}, headers=bearer(world.key))
     assert response.status_code == 400 and response.json()["code"] == "sync.cursor_invalid"
+
+
+def test_with_an_own_scope_a_phone_cannot_push_edits_to_another_phones_record(world) -> None:
+    response = world.client.put(f"/v1/projects/{world.project}/scope",
+                                json={"mode": "own", "field": None}, headers=world.manager)
+    assert response.status_code == 200, response.text
+    _, other_key = make_app_user(world.engine, world.project, "Phone 2", forms=(FORM,))
+    mine, theirs = world.phone("phone-1"), world.phone("phone-2", bearer(other_key))
+    my_record, their_record = new_record(), new_record()
+    mine.push(mine.op(my_record, {V: "mine"}))
+    theirs.push(theirs.op(their_record, {V: "theirs"}))
+    answer = mine.push(mine.op(their_record, {V: "overwritten"}, base=1),
+                       mine.op(my_record, {V: "mine, edited"}, base=1))
+    assert [r["status"] for r in answer["results"]] == ["rejected", "applied"]
+    assert answer["results"][0]["error"]["code"] == "not_found"
+    theirs_now = {c["record_id"]: c for c in theirs.pull_all()[0]}
+    assert theirs_now[their_record]["fields"][V] == "theirs"
