@@ -153,7 +153,7 @@ def csv_zip_stream(
     size is unknown when its header is written.
     """
     names = _file_names(plan, form_id)
-    sink = _ChunkSink()
+    sink = ChunkSink()
     archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED,
                               compresslevel=compresslevel)
     compiled = text_tables(plan)
@@ -191,7 +191,7 @@ def _flush(
 
 
 def _copy_entry(
-    archive: zipfile.ZipFile, sink: _ChunkSink, name: str, source: IO[bytes]
+    archive: zipfile.ZipFile, sink: ChunkSink, name: str, source: IO[bytes]
 ) -> Iterator[bytes]:
     source.seek(0)
     with archive.open(name, "w", force_zip64=True) as entry:
@@ -212,22 +212,40 @@ def _file_names(plan: ExportPlan, form_id: str | None) -> dict[str, str]:
     return names
 
 
-class _ChunkSink(io.RawIOBase):
-    """A write-only, unseekable stream that hands on what zipfile writes to it."""
+class ChunkSink(io.RawIOBase):
+    """A write-only, unseekable stream that hands on what zipfile writes to it.
 
-    def __init__(self) -> None:
+    With a `position` it also tells where it is in the whole stream, for an archive that
+    continues bytes already sent (zipfile then computes its offsets from there).
+    """
+
+    def __init__(self, position: int | None = None) -> None:
         super().__init__()
         self._chunks: list[bytes] = []
+        self._position = position
 
     def writable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return False
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        raise OSError("unseekable")
+
+    def tell(self) -> int:
+        if self._position is None:
+            raise OSError("unseekable")
+        return self._position
+
     def write(self, data: bytes) -> int:  # type: ignore[override]
         self._chunks.append(bytes(data))
+        if self._position is not None:
+            self._position += len(data)
         return len(data)
 
     def drain(self) -> Iterator[bytes]:
-        """Yield what has been written since the last drain."""
+        """Yield what has been written since the last drain, as one chunk."""
         if self._chunks:
             chunk = b"".join(self._chunks)
             self._chunks.clear()

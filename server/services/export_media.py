@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from forms.export.csv_writer import ChunkSink
 from server.models import Blob, SubmissionAttachment
 from server.storage import iter_blob
 
@@ -56,7 +57,7 @@ def with_media(zip_chunks: Iterable[bytes],
             yield out
     entries, directory_at = _entries(bytes(tail), sent)
     yield bytes(tail[: directory_at - sent])
-    sink = _OffsetSink(directory_at)
+    sink = ChunkSink(directory_at)
     archive = zipfile.ZipFile(sink, "w")
     for info in entries:
         archive.filelist.append(info)
@@ -83,36 +84,3 @@ def _entries(tail: bytes, sent: int) -> tuple[list[zipfile.ZipInfo], int]:
     for info in entries:
         info.header_offset += sent
     return entries, directory_at
-
-
-class _OffsetSink(io.RawIOBase):
-    """Write-only and unseekable, but tells the position in the whole stream (for offsets)."""
-
-    def __init__(self, position: int) -> None:
-        super().__init__()
-        self._position = position
-        self._chunks: list[bytes] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        raise OSError("unseekable")
-
-    def tell(self) -> int:
-        return self._position
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        self._chunks.append(bytes(data))
-        self._position += len(data)
-        return len(data)
-
-    def drain(self) -> Iterator[bytes]:
-        """What was written since the last drain, as one chunk."""
-        if self._chunks:
-            chunk = b"".join(self._chunks)
-            self._chunks.clear()
-            yield chunk
