@@ -29,10 +29,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from forms.schema import Field, FormSchema  # noqa: E402
+from forms.schema import FormSchema  # noqa: E402
 from server.db import make_engine, unit_of_work  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
 from tests.backends import create_database, postgres_reachable  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_export_pure import document  # noqa: E402  (the same synthetic answers)
 
 COUNT = int(os.environ.get("KENESH_BENCH_EXPORT_COUNT", "100000"))
 REPEATS = 3
@@ -45,37 +48,6 @@ FORMATS = tuple(
         ("geojson", "submissions.geojson"))
     if label in os.environ.get("KENESH_BENCH_EXPORT_FORMATS", "csv,xlsx,geojson").split(","))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-WORDS = ["тынчтык", "мир", "peace", "аял", "женщины", "=1+1", "-5", "Ош", "Ноокат", "Кара-Суу"]
-
-
-def answer(field: Field, rng: random.Random, index: int) -> Any:
-    if field.type == "geopoint":
-        return [40.0 + rng.random(), 72.0 + rng.random(), 900.0 + rng.random() * 300, 5.0]
-    if field.data_type in ("int", "decimal"):
-        return rng.randint(0, 60)
-    if field.data_type == "date":
-        return (datetime(2026, 1, 1) + timedelta(days=index % 300)).date().isoformat()
-    if field.is_select_multiple and field.choices:
-        return sorted({rng.choice(field.choices).name for _ in range(2)})
-    if field.choices:
-        return rng.choice(field.choices).name
-    if field.data_type == "binary":
-        return f"photo-{index}.jpg"
-    return " ".join(rng.choice(WORDS) for _ in range(3))
-
-
-def document(fields: tuple[Field, ...], rng: random.Random, index: int) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for field in fields:
-        if field.is_repeat:
-            data[field.path] = [document(field.children, rng, index) for _ in range(REPEATS)]
-        elif field.is_group:
-            data.update(document(field.children, rng, index))
-        else:
-            data[field.path] = answer(field, rng, index)
-    return data
-
-
 def setup_database(url: str) -> tuple[int, str]:
     """A migrated database with an admin, a project, the published form and its submissions."""
     from forms.examples.build import workbook_sheets, write_sheets
