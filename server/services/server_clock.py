@@ -34,23 +34,36 @@ def server_tick(
     Pass the (already capped) device timestamps a transaction accepted, so that the next
     server write and the ``server_hlc`` a device gets back are later than all of them.
     """
-    row = session.execute(
-        text("SELECT wall_ms, counter FROM server_clock WHERE id = 1 FOR UPDATE")
-        if session.get_bind().dialect.name == "postgresql"
-        else text("SELECT wall_ms, counter FROM server_clock WHERE id = 1")
-    ).first()
-    last = Timestamp(int(row[0]), int(row[1]), SERVER_NODE) if row is not None else None
+    row = _locked_clock_row(session)
+    if row is None:
+        # A database emptied by hand (or by a test's cleanup): the clock restarts from physical
+        # time. Concurrent first writers race here, so the row is created idempotently and
+        # then locked like any other reading.
+        session.execute(
+            text(
+                "INSERT INTO server_clock (id, wall_ms, counter) VALUES (1, 0, 0) "
+                "ON CONFLICT (id) DO NOTHING"
+            )
+        )
+        row = _locked_clock_row(session)
+    assert row is not None
+    last = Timestamp(int(row[0]), int(row[1]), SERVER_NODE)
     clock = Clock(SERVER_NODE, now_ms, last)
     latest = max(received, default=None)
     reading = clock.receive(latest) if latest is not None else clock.tick()
-    if row is None:  # a database emptied by hand: the clock restarts from physical time
-        session.execute(
-            text("INSERT INTO server_clock (id, wall_ms, counter) VALUES (1, :w, :c)"),
-            {"w": reading.wall_ms, "c": reading.counter},
-        )
-    else:
-        session.execute(
-            text("UPDATE server_clock SET wall_ms = :w, counter = :c WHERE id = 1"),
-            {"w": reading.wall_ms, "c": reading.counter},
-        )
+    session.execute(
+        text("UPDATE server_clock SET wall_ms = :w, counter = :c WHERE id = 1"),
+        {"w": reading.wall_ms, "c": reading.counter},
+    )
     return reading
+
+
+def _locked_clock_row(session: Session) -> tuple[int, int] | None:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    row = session.execute(
+        text(
+            "SELECT wall_ms, counter FROM server_clock WHERE id = 1"
+            + (" FOR UPDATE" if postgres else "")
+        )
+    ).first()
+    return (int(row[0]), int(row[1])) if row is not None else None
