@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
@@ -193,3 +193,23 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[UnitOfWork]:
         yield uow
     finally:
         uow.close()
+
+
+@contextmanager
+def custom_plans(session: Session) -> Iterator[None]:
+    """Within the block, PostgreSQL plans every statement for the values at hand.
+
+    psycopg prepares a statement it has run five times, and PostgreSQL then may settle on a
+    generic plan made without the values. For a lookup of a batch of keys (``IN`` a hundred
+    record ids) in a table whose statistics still describe it as small, as happens in the first
+    minute after a bulk of new rows, that plan scans every row of the form, and the cost grows
+    with the table. Only lookups need this: inserts keep their cheaper generic plans.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL plan_cache_mode = auto"))

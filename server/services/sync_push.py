@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from server import errors
 from server.errors import Problem
+from server.db import custom_plans
 from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
 from server.models.base import utcnow
 from server.policy import Access
@@ -78,11 +79,12 @@ def push(
     if not raw_ops:
         return {"results": [], "server_hlc": server_tick(session).encode()}
     device = _lock_device(session, project_id, device_id, access.principal.actor_id)
-    state = _Push(
-        session, access, project_id, device, max_skew_ms, wall_clock_ms(),
-        _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
-    )
-    _prepare(state, raw_ops)
+    with custom_plans(session):
+        state = _Push(
+            session, access, project_id, device, max_skew_ms, wall_clock_ms(),
+            _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
+        )
+        _prepare(state, raw_ops)
     results = [_one(state, raw) for raw in raw_ops]
     _finish_batches(state)
     if state.answers:
