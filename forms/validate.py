@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from dataclasses import field as _default
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
-from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
-
+from forms.answer_types import is_empty, serialise, type_problem, unknown_choices, value_kind
 from forms.schema import Field, FormSchema
 from forms.xpath import FormContext, NotEvaluable, evaluate_boolean, make_context, node_of
+from forms.xpath_simple import simple_comparison
 
 # OpenRosa metadata a client may send although the form does not declare it.
 META_NAMES = frozenset(
@@ -110,7 +108,10 @@ class _Run:
 
     schema: FormSchema
     lang: str
-    fields: dict[str, Field]
+    fields: Mapping[str, Field]
+    doc: Mapping[str, Any]
+    root: Element
+    now: dt.datetime | None
     context: FormContext | None = None
     issues: list[Issue] = field(default_factory=list)
     not_checked: list[NotChecked] = field(default_factory=list)
@@ -133,10 +134,16 @@ def validate_submission(
     default language). Expressions the engine cannot evaluate are listed in `not_checked`
     and never count as failures. Never raises for any document.
     """
-    run = _Run(schema, lang or schema.default_language, {f.path: f for f in schema.walk()})
     root = Element(schema.root_name)
+    run = _Run(
+        schema,
+        lang or schema.default_language,
+        schema.fields_by_path(),
+        doc if isinstance(doc, Mapping) else {},
+        root,
+        now,
+    )
     slots = _build_level(run, schema.children, doc, root, f"/{schema.root_name}")
-    run.context = make_context(root, now=now, choice_label=lambda p, v: _choice_label(run, p, v))
     for slot in slots:
         _check(run, slot, outer_relevant=True)
     return ValidationResult(not run.issues, tuple(run.issues), tuple(run.not_checked))
@@ -220,28 +227,6 @@ def _is_meta(schema: FormSchema, key: Any) -> bool:
     return len(parts) > 3 and parts[1:3] == [schema.root_name, "meta"] and parts[3] in META_NAMES
 
 
-def serialise(value: Any) -> str:
-    """A value as the text of its instance element (select_multiple and geo lists joined)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | str):
-        try:
-            return str(value)
-        except ValueError:  # an int too long to print
-            return ""
-    if isinstance(value, list | tuple):
-        if value and all(isinstance(v, list | tuple) for v in value):
-            return "; ".join(" ".join(_scalar_text(x) for x in point) for point in value)
-        return " ".join(_scalar_text(v) for v in value)
-    return ""
-
-
-def _scalar_text(value: Any) -> str:
-    return serialise(value) if isinstance(value, bool | int | float | str) else ""
-
-
 # -- checking, in form order; a non-relevant group hides everything below it
 
 
@@ -282,12 +267,44 @@ def _decide(run: _Run, slot: _Slot, expression: str | None, *, default: bool) ->
     text = expression.strip()
     if text in _TRUE or text in _FALSE:
         return text in _TRUE
-    assert run.context is not None
+    simple = _simple_decision(run, slot, text)
+    if simple is not None:
+        return simple
+    if run.context is None:  # built on first need: most submissions never need it
+        run.context = make_context(
+            run.root, now=run.now, choice_label=lambda p, v: _choice_label(run, p, v)
+        )
     try:
         return evaluate_boolean(text, run.context, node_of(run.context, slot.element))
     except NotEvaluable as problem:
         run.not_checked.append(NotChecked(slot.path, expression, problem.reason))
         return None
+
+
+def _simple_decision(run: _Run, slot: _Slot, expression: str) -> bool | None:
+    """The value of a comparison of one answer with a literal, or None for other expressions.
+
+    `.` must be a question (a group's string value joins its descendants), and a path must
+    name a question outside any repeat, which the instance holds exactly once.
+    """
+    comparison = simple_comparison(expression)
+    if comparison is None:
+        return None
+    if comparison.left == ".":
+        return None if slot.field.is_group else comparison.holds(serialise(slot.value))
+    target = run.fields.get(comparison.left)
+    if target is None or target.is_group or _inside_repeat(run.fields, target.path):
+        return None
+    return comparison.holds(serialise(run.doc.get(target.path)))
+
+
+def _inside_repeat(fields: Mapping[str, Field], path: str) -> bool:
+    parts = path.split("/")
+    for end in range(3, len(parts)):
+        outer = fields.get("/".join(parts[:end]))
+        if outer is not None and outer.is_repeat:
+            return True
+    return False
 
 
 def _constraint_message(run: _Run, f: Field) -> str:
@@ -308,101 +325,3 @@ def _choice_label(run: _Run, path: str, value: str) -> str:
         if choice.labels.get(lang):
             return choice.labels[lang]
     return next(iter(choice.labels.values()), value)
-
-
-# -- values and their types
-
-
-def is_empty(value: Any) -> bool:
-    """An unanswered question: absent, None, empty text or an empty selection."""
-    return value is None or value == "" or (isinstance(value, list | tuple) and not value)
-
-
-def value_kind(f: Field) -> str:
-    """The XForms data type of a question ("int", "date", "select1", "geopoint", ...)."""
-    if f.is_select_one or f.type.startswith(("select one", "select_one")):
-        return "select1"
-    if f.is_select_multiple or f.type in ("rank", "select_multiple"):
-        return "select"
-    if f.data_type and f.data_type != "string":
-        return f.data_type.split(":")[-1]
-    # A field built without a bind type: fall back to pyxform's type table.
-    spec = QUESTION_TYPE_DICT.get(f.type) or {}
-    return str(spec.get("bind", {}).get("type", "string")).split(":")[-1]
-
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
-_ISO_PARSERS: dict[str, Callable[[str], object]] = {
-    "date": dt.date.fromisoformat,
-    "dateTime": dt.datetime.fromisoformat,
-    "time": dt.time.fromisoformat,
-}
-
-
-def type_problem(kind: str, value: Any) -> bool:
-    """True when `value` is not a valid value of the XForms type `kind`."""
-    if kind == "int":
-        return not _is_int(value) or abs(value) > 2**31 - 1
-    if kind == "decimal":
-        return not _is_number(value) or not math.isfinite(value)
-    if kind in ("date", "dateTime", "time"):
-        return not _is_temporal(kind, value)
-    if kind == "geopoint":
-        return not _is_point(value)
-    if kind in ("geotrace", "geoshape"):
-        return not _is_line(value)
-    if kind == "select":
-        return not (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
-    if kind in ("select1", "binary", "barcode"):
-        return not isinstance(value, str)
-    return not (isinstance(value, str | int | float) and not isinstance(value, bool))
-
-
-def unknown_choices(f: Field, kind: str, value: Any) -> list[str]:
-    """Selected names missing from the field's list; none when the list is not in the form."""
-    if kind not in ("select1", "select") or not f.choices or f.itemset_file:
-        return []  # lists from files (select_one_from_file, external) are not known here
-    names = {c.name for c in f.choices}
-    selected = [value] if kind == "select1" else list(value)
-    return [name for name in selected if name not in names]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_temporal(kind: str, value: Any) -> bool:
-    if not isinstance(value, str) or (kind != "time" and not _DATE.match(value[:10])):
-        return False
-    if kind == "date" and len(value) != 10:
-        return False
-    try:
-        _ISO_PARSERS[kind](value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_point(value: Any) -> bool:
-    if not isinstance(value, list | tuple) or not 2 <= len(value) <= 4:
-        return False
-    if not all(_is_number(v) and math.isfinite(v) for v in value):
-        return False
-    return bool(-90 <= value[0] <= 90 and -180 <= value[1] <= 180)
-
-
-def _is_line(value: Any) -> bool:
-    if isinstance(value, str):
-        value = [[_float(x) for x in point.split()] for point in value.split(";") if point.strip()]
-    return isinstance(value, list | tuple) and bool(value) and all(map(_is_point, value))
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan

@@ -1,0 +1,130 @@
+"""What kind of value an answer must be, and whether it is one: the type checks of validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+
+from forms.schema import Field
+
+
+def serialise(value: Any) -> str:
+    """A value as the text of its instance element (select_multiple and geo lists joined)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        try:
+            return str(value)
+        except ValueError:  # an int too long to print
+            return ""
+    if isinstance(value, list | tuple):
+        if value and all(isinstance(v, list | tuple) for v in value):
+            return "; ".join(" ".join(_scalar_text(x) for x in point) for point in value)
+        return " ".join(_scalar_text(v) for v in value)
+    return ""
+
+
+def _scalar_text(value: Any) -> str:
+    return serialise(value) if isinstance(value, bool | int | float | str) else ""
+
+
+def is_empty(value: Any) -> bool:
+    """An unanswered question: absent, None, empty text or an empty selection."""
+    return value is None or value == "" or (isinstance(value, list | tuple) and not value)
+
+
+def value_kind(f: Field) -> str:
+    """The XForms data type of a question ("int", "date", "select1", "geopoint", ...)."""
+    if f.is_select_one or f.type.startswith(("select one", "select_one")):
+        return "select1"
+    if f.is_select_multiple or f.type in ("rank", "select_multiple"):
+        return "select"
+    if f.data_type and f.data_type != "string":
+        return f.data_type.split(":")[-1]
+    # A field built without a bind type: fall back to pyxform's type table.
+    spec = QUESTION_TYPE_DICT.get(f.type) or {}
+    return str(spec.get("bind", {}).get("type", "string")).split(":")[-1]
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
+_ISO_PARSERS: dict[str, Callable[[str], object]] = {
+    "date": dt.date.fromisoformat,
+    "dateTime": dt.datetime.fromisoformat,
+    "time": dt.time.fromisoformat,
+}
+
+
+def type_problem(kind: str, value: Any) -> bool:
+    """True when `value` is not a valid value of the XForms type `kind`."""
+    if kind == "int":
+        return not _is_int(value) or abs(value) > 2**31 - 1
+    if kind == "decimal":
+        return not _is_number(value) or not math.isfinite(value)
+    if kind in ("date", "dateTime", "time"):
+        return not _is_temporal(kind, value)
+    if kind == "geopoint":
+        return not _is_point(value)
+    if kind in ("geotrace", "geoshape"):
+        return not _is_line(value)
+    if kind == "select":
+        return not (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+    if kind in ("select1", "binary", "barcode"):
+        return not isinstance(value, str)
+    return not (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
+def unknown_choices(f: Field, kind: str, value: Any) -> list[str]:
+    """Selected names missing from the field's list; none when the list is not in the form."""
+    if kind not in ("select1", "select") or not f.choices or f.itemset_file:
+        return []  # lists from files (select_one_from_file, external) are not known here
+    names = {c.name for c in f.choices}
+    selected = [value] if kind == "select1" else list(value)
+    return [name for name in selected if name not in names]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_temporal(kind: str, value: Any) -> bool:
+    if not isinstance(value, str) or (kind != "time" and not _DATE.match(value[:10])):
+        return False
+    if kind == "date" and len(value) != 10:
+        return False
+    try:
+        _ISO_PARSERS[kind](value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_point(value: Any) -> bool:
+    if not isinstance(value, list | tuple) or not 2 <= len(value) <= 4:
+        return False
+    if not all(_is_number(v) and math.isfinite(v) for v in value):
+        return False
+    return bool(-90 <= value[0] <= 90 and -180 <= value[1] <= 180)
+
+
+def _is_line(value: Any) -> bool:
+    if isinstance(value, str):
+        value = [[_float(x) for x in point.split()] for point in value.split(";") if point.strip()]
+    return isinstance(value, list | tuple) and bool(value) and all(map(_is_point, value))
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
