@@ -97,9 +97,9 @@ class _Slot:
 
     field: Field
     path: str  # with repeat positions, e.g. /data/rep[2]/q
-    element: Element
     value: Any = None
     children: list[_Slot] = _default(default_factory=list)
+    element: Element | None = None  # set when the instance tree is built
 
 
 @dataclass
@@ -110,8 +110,8 @@ class _Run:
     lang: str
     fields: Mapping[str, Field]
     doc: Mapping[str, Any]
-    root: Element
     now: dt.datetime | None
+    slots: list[_Slot] = field(default_factory=list)
     context: FormContext | None = None
     issues: list[Issue] = field(default_factory=list)
     not_checked: list[NotChecked] = field(default_factory=list)
@@ -134,17 +134,15 @@ def validate_submission(
     default language). Expressions the engine cannot evaluate are listed in `not_checked`
     and never count as failures. Never raises for any document.
     """
-    root = Element(schema.root_name)
     run = _Run(
         schema,
         lang or schema.default_language,
         schema.fields_by_path(),
         doc if isinstance(doc, Mapping) else {},
-        root,
         now,
     )
-    slots = _build_level(run, schema.children, doc, root, f"/{schema.root_name}")
-    for slot in slots:
+    run.slots = _build_level(run, schema.children, doc, f"/{schema.root_name}")
+    for slot in run.slots:
         _check(run, slot, outer_relevant=True)
     return ValidationResult(not run.issues, tuple(run.issues), tuple(run.not_checked))
 
@@ -161,14 +159,12 @@ def message(code: str, lang: str, **values: str) -> str:
 # -- the instance tree, built from the document so that XPath sees what a device would send
 
 
-def _build_level(
-    run: _Run, fields: tuple[Field, ...], scope: Any, parent: Element, path: str
-) -> list[_Slot]:
+def _build_level(run: _Run, fields: tuple[Field, ...], scope: Any, path: str) -> list[_Slot]:
     """Slots for `fields`, whose values are keyed in `scope` (the document or a repeat entry)."""
     if not isinstance(scope, Mapping):
         scope = {}
     expected: set[str] = set()
-    slots = [s for f in fields for s in _build_field(run, f, scope, parent, path, expected)]
+    slots = [s for f in fields for s in _build_field(run, f, scope, path, expected)]
     for key in scope:
         if key not in expected and not _is_meta(run.schema, key):
             run.report(_positioned(key, fields, path), "unknown_field")
@@ -176,37 +172,50 @@ def _build_level(
 
 
 def _build_field(
-    run: _Run, f: Field, scope: Mapping[Any, Any], parent: Element, path: str, expected: set[str]
+    run: _Run, f: Field, scope: Mapping[Any, Any], path: str, expected: set[str]
 ) -> list[_Slot]:
     here = f"{path}/{f.name}"
     if f.is_repeat:
         expected.add(f.path)
-        return _build_repeat(run, f, scope.get(f.path), parent, here)
-    slot = _Slot(f, here, SubElement(parent, f.name))
+        return _build_repeat(run, f, scope.get(f.path), here)
+    slot = _Slot(f, here)
     if f.is_group:
         for child in f.children:
-            slot.children += _build_field(run, child, scope, slot.element, here, expected)
+            slot.children += _build_field(run, child, scope, here, expected)
     else:
         expected.add(f.path)
         slot.value = scope.get(f.path)
-        slot.element.text = serialise(slot.value)
     return [slot]
 
 
-def _build_repeat(
-    run: _Run, repeat: Field, entries: Any, parent: Element, path: str
-) -> list[_Slot]:
+def _build_repeat(run: _Run, repeat: Field, entries: Any, path: str) -> list[_Slot]:
     """One slot per repeat entry, each its own element, as in an XForms instance."""
     if entries is not None and not isinstance(entries, list):
         run.report(path, "type_error", kind="repeat")
     slots = []
     for position, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
-        slot = _Slot(repeat, f"{path}[{position}]", SubElement(parent, repeat.name))
+        slot = _Slot(repeat, f"{path}[{position}]")
         if not isinstance(entry, Mapping):
             run.report(slot.path, "type_error", kind="repeat")
-        slot.children = _build_level(run, repeat.children, entry, slot.element, slot.path)
+        slot.children = _build_level(run, repeat.children, entry, slot.path)
         slots.append(slot)
     return slots
+
+
+def _instance_tree(run: _Run) -> Element:
+    """The instance as XML elements, one per slot, for the XPath engine."""
+    root = Element(run.schema.root_name)
+
+    def attach(parent: Element, slots: list[_Slot]) -> None:
+        for slot in slots:
+            slot.element = SubElement(parent, slot.field.name)
+            if slot.field.is_group:
+                attach(slot.element, slot.children)
+            else:
+                slot.element.text = serialise(slot.value)
+
+    attach(root, run.slots)
+    return root
 
 
 def _positioned(key: Any, fields: tuple[Field, ...], path: str) -> str:
@@ -272,8 +281,9 @@ def _decide(run: _Run, slot: _Slot, expression: str | None, *, default: bool) ->
         return simple
     if run.context is None:  # built on first need: most submissions never need it
         run.context = make_context(
-            run.root, now=run.now, choice_label=lambda p, v: _choice_label(run, p, v)
+            _instance_tree(run), now=run.now, choice_label=lambda p, v: _choice_label(run, p, v)
         )
+    assert slot.element is not None
     try:
         return evaluate_boolean(text, run.context, node_of(run.context, slot.element))
     except NotEvaluable as problem:
