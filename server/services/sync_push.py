@@ -17,16 +17,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from server import errors
-from server.errors import Problem
 from server.db import custom_plans
+from server.errors import Problem
 from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
 from server.models.base import utcnow
 from server.policy import Access
 from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
+from server.services.bulk_rows import insert_rows
 from server.services.conflicts import conflict_json, record_conflicts
 from server.services.records import OpRejected, get_kind
 from server.services.server_clock import server_tick, wall_clock_ms
@@ -88,7 +89,7 @@ def push(
     results = [_one(state, raw) for raw in raw_ops]
     _finish_batches(state)
     if state.answers:
-        session.execute(insert(SyncOp.__table__), state.answers)  # type: ignore[arg-type]
+        insert_rows(session, SyncOp.__table__, state.answers)  # type: ignore[arg-type]
     device.last_push_at = utcnow()
     session.add(device)
     # Last: the clock row's lock is then held only while the transaction commits.

@@ -23,6 +23,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from server.models import Form, Submission, SubmissionDef
+from server.services.bulk_rows import insert_rows
 from server.services.changes import mark_changed
 
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
@@ -80,7 +81,7 @@ def finish(session: Session, cache: dict[Any, Any], *, end: bool = False) -> Non
     if not pending:
         return
     ids = _insert_records(session, [submission for submission, _ in pending])
-    session.execute(insert(SubmissionDef.__table__), [
+    insert_rows(session, SubmissionDef.__table__, [  # type: ignore[arg-type]
         {**definition, "submission_id": row_id}
         for (_, definition), row_id in zip(pending, ids, strict=True)
     ])
@@ -99,14 +100,13 @@ def _insert_records(session: Session, rows: list[dict[str, Any]]) -> list[int]:
         return list(session.execute(
             insert(records).returning(records.c.id, sort_by_parameter_order=True), rows
         ).scalars())
-    # PostgreSQL: draw the ids first, so the insert is a plain pipelined executemany rather
-    # than one very long multi-row statement that psycopg re-parses for every batch.
+    # PostgreSQL: draw the ids first, so that the rows can be copied in (COPY returns nothing).
     ids = sorted(session.execute(
         text("SELECT nextval(pg_get_serial_sequence('submissions', 'id'))"
              " FROM generate_series(1, :n)"),
         {"n": len(rows)},
     ).scalars())
-    session.execute(insert(records), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    insert_rows(session, records, [{"id": i, **row} for row, i in zip(rows, ids, strict=True)])
     return ids
 
 
