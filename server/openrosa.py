@@ -57,7 +57,7 @@ def render_openrosa_problem(request: Request, problem: Problem) -> Response:
     return response
 
 
-def openrosa_context(request: Request) -> None:
+async def openrosa_context(request: Request) -> None:
     """Route dependency: errors become XML from here on, and the protocol header is required."""
     setattr(request.state, RENDERER_KEY, render_openrosa_problem)
     if request.headers.get("x-openrosa-version") != "1.0":

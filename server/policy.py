@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from server import errors
@@ -122,11 +124,18 @@ def project_role_of(session: Session, principal: Principal, project_id: int) -> 
 
 
 def form_assigned(session: Session, actor_id: int, project_id: int, xml_form_id: str) -> bool:
-    found = session.exec(select(FormAssignment).where(
-        FormAssignment.project_id == project_id, FormAssignment.xml_form_id == xml_form_id,
-        FormAssignment.actor_id == actor_id,
-    )).first()
-    return found is not None
+    params = {"project_id": project_id, "xml_form_id": xml_form_id, "actor_id": actor_id}
+    return session.exec(_assignment_query(), params=params).first() is not None
+
+
+@cache
+def _assignment_query() -> Any:
+    # Built once: an app user's every submission asks it (building costs more than running).
+    return select(FormAssignment.actor_id).where(
+        FormAssignment.project_id == bindparam("project_id"),
+        FormAssignment.xml_form_id == bindparam("xml_form_id"),
+        FormAssignment.actor_id == bindparam("actor_id"),
+    )
 
 
 def personal_data_granted(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -82,16 +86,7 @@ def _from_bearer_key(session: Session, key: str) -> Principal:
 
 def _app_user_by_key(session: Session, key: str) -> tuple[bool, Principal] | None:
     """(revoked?, principal) for a stored key; deleting the app user revokes its key too."""
-    # Only the columns a principal needs: this runs on every phone request.
-    row = session.exec(
-        select(
-            AuthSession.revoked_at, Actor.id, Actor.display_name, Actor.deleted_at,
-            AppUser.project_id,
-        )
-        .join(Actor, Actor.id == AuthSession.actor_id)  # type: ignore[arg-type]
-        .join(AppUser, AppUser.actor_id == Actor.id)  # type: ignore[arg-type]
-        .where(AuthSession.token == key)
-    ).first()
+    row = session.exec(_app_user_key_query(), params={"key": key}).first()
     if row is None:
         return None
     revoked_at, actor_id, display_name, deleted_at, project_id = row
@@ -100,6 +95,21 @@ def _app_user_by_key(session: Session, key: str) -> tuple[bool, Principal] | Non
         actor_id=actor_id, kind="app_user", display_name=display_name, project_id=project_id,
     )
     return revoked_at is not None or deleted_at is not None, principal
+
+
+@cache
+def _app_user_key_query() -> Any:
+    # Only the columns a principal needs, and built once: this runs on every phone request, and
+    # building the statement costs more than running it.
+    return (
+        select(
+            AuthSession.revoked_at, Actor.id, Actor.display_name, Actor.deleted_at,
+            AppUser.project_id,
+        )
+        .join(Actor, Actor.id == AuthSession.actor_id)  # type: ignore[arg-type]
+        .join(AppUser, AppUser.actor_id == Actor.id)  # type: ignore[arg-type]
+        .where(AuthSession.token == bindparam("key"))
+    )
 
 
 def _from_jwt(session: Session, secret: str, token: str) -> Principal:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -33,7 +37,13 @@ def ensure_blob(session: Session, stored: StoredBlob, content_type: str | None =
 
 def find_blob(session: Session, sha256: str) -> Blob | None:
     """The blob with this sha256, if stored."""
-    return session.exec(select(Blob).where(Blob.sha256 == sha256)).first()
+    return session.exec(_blob_query(), params={"sha256": sha256}).first()
+
+
+@cache
+def _blob_query() -> Any:
+    # Built once: every attachment received looks its content up.
+    return select(Blob).where(Blob.sha256 == bindparam("sha256"))
 
 
 def get_blob(session: Session, blob_id: int) -> Blob | None:

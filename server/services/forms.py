@@ -8,9 +8,10 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -114,21 +115,29 @@ def find_form_version(
     if version is None:
         return find_form(session, project_id, xml_form_id), None
     wanted = "" if version == EMPTY_VERSION_TOKEN else version
+    params = {"project_id": project_id, "xml_form_id": xml_form_id, "version": wanted}
+    row = session.exec(_form_version_query(), params=params).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+@cache
+def _form_version_query() -> Any:
+    # Built once: building the statement costs several times what running it does, and every
+    # OpenRosa submission runs it.
     published = (
         (col(FormDef.form_id) == Form.id)
-        & (FormDef.version == wanted)
+        & (FormDef.version == bindparam("version"))
         & col(FormDef.published_at).is_not(None)
     )
-    row = session.exec(
+    return (
         select(Form, FormDef)
         .outerjoin(FormDef, published)
         .where(
-            Form.project_id == project_id,
-            Form.xml_form_id == xml_form_id,
+            Form.project_id == bindparam("project_id"),
+            Form.xml_form_id == bindparam("xml_form_id"),
             col(Form.deleted_at).is_(None),
         )
-    ).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+    )
 
 
 def list_versions(session: Session, form: Form) -> list[FormDef]:

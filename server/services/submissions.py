@@ -8,8 +8,10 @@ instanceID is a conflict; `deprecatedID` names the version being edited.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from forms.errors import InstanceUnparseable
@@ -165,11 +167,17 @@ def edit_rest(
 
 def find_definition(session: Session, form: Form, instance_id: str) -> SubmissionDef | None:
     """The submission version with this instanceID in the form, if any."""
-    return session.exec(
-        select(SubmissionDef).where(
-            SubmissionDef.form_id == form.id, SubmissionDef.instance_id == instance_id
-        )
-    ).first()
+    params = {"form_id": form.id, "instance_id": instance_id}
+    return session.exec(_definition_query(), params=params).first()
+
+
+@cache
+def _definition_query() -> Any:
+    # Built once, as every submission looks its instanceID up (building costs more than running).
+    return select(SubmissionDef).where(
+        SubmissionDef.form_id == bindparam("form_id"),
+        SubmissionDef.instance_id == bindparam("instance_id"),
+    )
 
 
 def get_submission(
