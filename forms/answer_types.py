@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
@@ -42,14 +43,20 @@ def is_empty(value: Any) -> bool:
 
 def value_kind(f: Field) -> str:
     """The XForms data type of a question ("int", "date", "select1", "geopoint", ...)."""
-    if f.is_select_one or f.type.startswith(("select one", "select_one")):
+    return _kind_of(f.type, f.data_type)
+
+
+@lru_cache(maxsize=512)
+def _kind_of(xlsform_type: str, data_type: str | None) -> str:
+    # The type tests of Field.is_select_one and is_select_multiple, which read the type alone.
+    if xlsform_type.startswith(("select one", "select_one")):
         return "select1"
-    if f.is_select_multiple or f.type in ("rank", "select_multiple"):
+    if xlsform_type in ("select all that apply", "select multiple", "rank", "select_multiple"):
         return "select"
-    if f.data_type and f.data_type != "string":
-        return f.data_type.split(":")[-1]
+    if data_type and data_type != "string":
+        return data_type.split(":")[-1]
     # A field built without a bind type: fall back to pyxform's type table.
-    spec = QUESTION_TYPE_DICT.get(f.type) or {}
+    spec = QUESTION_TYPE_DICT.get(xlsform_type) or {}
     return str(spec.get("bind", {}).get("type", "string")).split(":")[-1]
 
 

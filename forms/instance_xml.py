@@ -42,8 +42,7 @@ def document_to_instance_xml(
     entries = dict(document)
     for name, value in meta.items():
         entries[f"{root_path}/meta/{name}"] = value
-    order = {path: position for position, path in enumerate(schema.fields_by_path())}
-    _build(root, root_path, entries, schema.fields_by_path(), order)
+    _build(root, root_path, entries, schema.fields_by_path(), schema.field_positions())
     return serialise_tree(root).encode("utf-8")
 
 

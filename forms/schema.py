@@ -109,6 +109,14 @@ class FormSchema:
         """The field at `path`, or None when the form has no such field."""
         return self.fields_by_path().get(path)
 
+    def field_positions(self) -> Mapping[str, int]:
+        """Each field's position in form order, keyed by its path (computed once per schema)."""
+        positions: dict[str, int] | None = self.__dict__.get("_field_positions")
+        if positions is None:
+            positions = {path: n for n, path in enumerate(self.fields_by_path())}
+            object.__setattr__(self, "_field_positions", positions)
+        return positions
+
     def fields_by_path(self) -> Mapping[str, Field]:
         """Every field keyed by its path, in form order (computed once per schema)."""
         index: dict[str, Field] | None = self.__dict__.get("_fields_by_path")

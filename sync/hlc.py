@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "MAX_COUNTER",
@@ -67,11 +68,7 @@ class Timestamp:
         """Parse the wire form strictly; raise HLCFormatError on anything else."""
         if not isinstance(text, str):
             raise HLCFormatError(f"an HLC must be a string, not {type(text).__name__}")
-        match = _WIRE.fullmatch(text)
-        if match is None:
-            raise HLCFormatError(f"not an HLC timestamp: {text!r}")
-        wall, counter, node_id = match.groups()
-        return cls(int(wall), int(counter), node_id)
+        return _parse_wire(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +147,13 @@ class Clock:
             raise ClockOverflowError("HLC wall time exceeds the encodable range")
         self._wall, self._counter = wall, counter
         return Timestamp(wall, counter, self._node_id)
+
+
+@lru_cache(maxsize=4096)
+def _parse_wire(text: str) -> Timestamp:
+    # Cached: an op's timestamp is read several times while it is checked and applied.
+    match = _WIRE.fullmatch(text)
+    if match is None:
+        raise HLCFormatError(f"not an HLC timestamp: {text!r}")
+    wall, counter, node_id = match.groups()
+    return Timestamp(int(wall), int(counter), node_id)
