@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from server.models import Form, Submission, SubmissionDef
@@ -94,20 +94,43 @@ def finish(session: Session, cache: dict[Any, Any], *, end: bool = False) -> Non
 
 
 def _insert_records(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert submissions rows; their ids, in the rows' order (ids grow in push order)."""
-    records = Submission.__table__
-    if session.get_bind().dialect.name != "postgresql":
-        return list(session.execute(
-            insert(records).returning(records.c.id, sort_by_parameter_order=True), rows
+    """Insert submissions rows; their ids, in the rows' order (ids grow in push order).
+
+    The ids are drawn first, so the rows go in by one bulk insert that returns nothing: on
+    PostgreSQL from the table's sequence; on SQLite, whose write transactions are serialised,
+    as the rowids SQLite would choose itself (one past the largest).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        ids = sorted(session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('submissions', 'id'))"
+                 " FROM generate_series(1, :n)"),
+            {"n": len(rows)},
         ).scalars())
-    # PostgreSQL: draw the ids first, so that the rows can be copied in (COPY returns nothing).
-    ids = sorted(session.execute(
-        text("SELECT nextval(pg_get_serial_sequence('submissions', 'id'))"
-             " FROM generate_series(1, :n)"),
-        {"n": len(rows)},
-    ).scalars())
-    insert_rows(session, records, [{"id": i, **row} for row, i in zip(rows, ids, strict=True)])
+    else:
+        largest = session.execute(text("SELECT coalesce(max(id), 0) FROM submissions")).scalar()
+        ids = list(range(int(largest or 0) + 1, int(largest or 0) + 1 + len(rows)))
+    insert_rows(session, Submission.__table__,  # type: ignore[arg-type]
+                [{"id": i, **row} for row, i in zip(rows, ids, strict=True)])
     return ids
+
+
+def locked_row(session: Session, form_id: int, record_id: str) -> Submission | None:
+    """The submission row locked until commit; on PostgreSQL, when there is none yet, a lock on
+    its key, so that two transactions creating the same record serialise: the second one then
+    finds the first one's committed row (READ COMMITTED re-reads) and merges into it."""
+    query = select(Submission).where(
+        Submission.form_id == form_id, Submission.instance_id == record_id
+    )
+    if session.get_bind().dialect.name != "postgresql":
+        return session.exec(query).first()  # SQLite: write transactions are serialised
+    found = session.exec(query.with_for_update()).first()
+    if found is None:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+            {"space": LOCK_SPACE, "key": f"{form_id}:{record_id}"},
+        )
+        found = session.exec(query.with_for_update()).first()
+    return found
 
 
 def _locked_rows(

@@ -9,12 +9,10 @@ read it like any edit, validated like OpenRosa submissions and stored even when 
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from forms.instance import document_to_instance_xml, referenced_files
@@ -49,12 +47,11 @@ from server.services.scope import (
     record_visible,
 )
 from server.services.submissions import attachments_of, current_definition_of, validation_json
-from server.services.sync_stamp import _VERSION_META, sync_fields
+from server.services.sync_stamp import field_key_refusal, sync_fields
 from sync.merge import MergeResult
 from sync.ops import Op
 from sync.records import DELETION, FieldWrite, RecordState, same_value
 
-_SEGMENT = re.compile(r"@?[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?")
 _CACHE = "kenesh_sync_submissions"
 
 
@@ -90,7 +87,7 @@ class SubmissionKind:
             submission, current = loaded
         else:
             batch.finish(session, cache)  # the record may be one of the batch's staged ones
-            submission = _locked_row(session, form.id or 0, record_id)
+            submission = batch.locked_row(session, form.id or 0, record_id)
             if submission is None:
                 return None
             current = current_definition_of(session, submission)
@@ -204,25 +201,6 @@ class SubmissionKind:
         return history
 
 
-def _locked_row(session: Session, form_id: int, record_id: str) -> Submission | None:
-    """The submission row locked until commit; on PostgreSQL, when there is none yet, a lock on
-    its key, so that two transactions creating the same record serialise: the second one then
-    finds the first one's committed row (READ COMMITTED re-reads) and merges into it."""
-    query = select(Submission).where(
-        Submission.form_id == form_id, Submission.instance_id == record_id
-    )
-    if session.get_bind().dialect.name != "postgresql":
-        return session.exec(query).first()  # SQLite: write transactions are serialised
-    found = session.exec(query.with_for_update()).first()
-    if found is None:
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-            {"space": batch.LOCK_SPACE, "key": f"{form_id}:{record_id}"},
-        )
-        found = session.exec(query.with_for_update()).first()
-    return found
-
-
 def _version_json(
     definition: SubmissionDef, fields: Mapping[str, Any], previous: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -282,13 +260,10 @@ def _schema(session: Session, form: Form) -> tuple[FormDef, FormSchema]:
 
 
 def _check_keys(fields: Mapping[str, Any], schema: FormSchema) -> None:
-    root = f"/{schema.root_name}/"
     for key in fields:
-        segments = key[len(root):].split("/") if key.startswith(root) else []
-        if not segments or not all(_SEGMENT.fullmatch(s) for s in segments):
-            raise OpRejected("field_invalid", f"{key!r} is not a field path of this form.")
-        if _VERSION_META.fullmatch(key):
-            raise OpRejected("field_reserved", f"{key!r} is set by the server.")
+        refusal = field_key_refusal(key, schema.root_name)
+        if refusal is not None:
+            raise OpRejected(*refusal)
 
 
 def _new_version(
