@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlmodel import Session, create_engine
 
 LOCK_TIMEOUT_MS = 30_000
@@ -43,10 +44,58 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         return _sqlite_engine(parsed, echo)
     # A lock wait is bounded, as SQLite's busy timeout bounds it: a stuck holder costs an
     # error after 30 s, never a hung worker.
-    return create_engine(
-        parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo,
+    engine = create_engine(
+        parsed, pool_size=pool_size, max_overflow=pool_size, echo=echo,
         connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
     )
+    _ping_when_in_doubt(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 5.0
+_RETURNED_AT = "kenesh_returned_at"
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    """Replace a pooled PostgreSQL connection that the server closed before handing it out.
+
+    What pool_pre_ping does, without its round trip on every checkout (two per request): a
+    connection back from a request moments ago is handed out unpinged unless its socket has
+    something to read, which an idle connection only has when the server closed it (a restart,
+    pg_terminate_backend) or said something unasked. One that sat idle longer is pinged.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        fresh = returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_S
+        if fresh and not _closed_or_talking(dbapi_conn):
+            return
+        try:
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as exc:
+            # The pool throws this connection away and checks out another one.
+            raise DisconnectionError(str(exc)) from exc
+
+
+def _closed_or_talking(dbapi_conn: Any) -> bool:
+    if dbapi_conn.closed or getattr(dbapi_conn, "broken", False):
+        return True
+    try:
+        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 _HOLDS_WRITER_LOCK = "kenesh_holds_writer_lock"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -71,3 +72,20 @@ def test_a_unit_of_work_commits_once_and_rolls_back_what_it_did_not_commit(engin
     with engine.connect() as conn:
         names = {r[0] for r in conn.execute(text("SELECT name FROM projects"))}
     assert names == {"kept"}
+
+
+def test_a_pooled_postgresql_connection_the_server_closed_is_replaced(backend, engine) -> None:
+    if backend != "postgresql":
+        pytest.skip("a PostgreSQL pool behaviour")
+    pooled = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        with pooled.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        # Back in the pool, idle, it is terminated (as a server restart would).
+        with engine.connect() as killer:
+            killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        time.sleep(0.2)
+        with pooled.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        pooled.dispose()
