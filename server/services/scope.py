@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, bindparam, false, or_
+from sqlmodel import Session, select
 
 from server.auth.principal import Principal
 from server.models import ActorScope, ProjectScope
@@ -95,8 +96,17 @@ def scope_filter(principal: Principal, scope: RecordScope, *, submitter_col: Any
 
 def project_scope_setting(session: Session, project_id: int) -> tuple[str, str | None]:
     """The project's (mode, field); "none" when it was never set."""
-    row = session.get(ProjectScope, project_id)
-    return (row.mode, row.field) if row else ("none", None)
+    row = session.exec(_scope_setting_query(), params={"project_id": project_id}).first()
+    return (row[0], row[1]) if row else ("none", None)
+
+
+@cache
+def _scope_setting_query() -> Any:
+    # Built once: every submission reads it, mostly for a project that never set a scope, where
+    # session.get would miss its identity map and build a query each time.
+    return select(ProjectScope.mode, ProjectScope.field).where(
+        ProjectScope.project_id == bindparam("project_id")
+    )
 
 
 def load_scope(session: Session, access: Access, *, sensitive: bool = False) -> RecordScope:
