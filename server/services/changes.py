@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlmodel import Session
 
 _TOUCHED = "kenesh_touched"
+_DRAWN = "kenesh_drawn_change_number"
 _LISTENING = "kenesh_stamp_listener"
 # Tables whose rows carry a change_seq column, by the kind name callers use.
 _TABLES = {"submission": "submissions"}
@@ -41,11 +42,13 @@ def _stamp_touched(session: Session) -> None:
     # leave rows marked later in the same transaction without a number. Wait for the real one.
     if session.in_nested_transaction():
         return
+    drawn = _drawn_here(session)
+    session.info.pop(_DRAWN, None)
     touched: dict[str, set[int]] = session.info.pop(_TOUCHED, {})
     if not any(touched.values()):
         return
     session.flush()
-    seq = next_change_number(session)
+    seq = drawn if drawn is not None else next_change_number(session)
     postgres = session.get_bind().dialect.name == "postgresql"
     for kind, ids in touched.items():
         table = _TABLES[kind]
@@ -59,6 +62,33 @@ def _stamp_touched(session: Session) -> None:
             )
         )
         session.execute(statement, {"seq": seq, "ids": sorted(ids)})
+
+
+def draw_change_number(session: Session) -> int:
+    """This transaction's change number, drawn now instead of at commit.
+
+    Rows inserted after this call may carry it in ``change_seq`` themselves rather than be
+    marked and updated at commit; rows marked later still get the same number. Drawing takes
+    the counter's lock until commit, as at commit, so call it only among the last statements.
+    """
+    if session.in_nested_transaction():  # a savepoint's rollback would void the increment
+        raise RuntimeError("a change number is drawn outside savepoints")
+    drawn = _drawn_here(session)
+    if drawn is None:
+        drawn = next_change_number(session)
+        session.info[_DRAWN] = (session.get_transaction(), drawn)
+        if not session.info.get(_LISTENING):
+            event.listen(session, "before_commit", _stamp_touched)
+            session.info[_LISTENING] = True
+    return drawn
+
+
+def _drawn_here(session: Session) -> int | None:
+    """The number drawn in the current transaction (one drawn before a rollback is void)."""
+    drawn = session.info.get(_DRAWN)
+    if drawn is None or drawn[0] is not session.get_transaction():
+        return None
+    return int(drawn[1])
 
 
 def next_change_number(session: Session) -> int:

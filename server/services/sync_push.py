@@ -87,13 +87,15 @@ def push(
         )
         _prepare(state, raw_ops)
     results = [_one(state, raw) for raw in raw_ops]
-    _finish_batches(state)
-    if state.answers:
-        insert_rows(session, SyncOp.__table__, state.answers)  # type: ignore[arg-type]
     device.last_push_at = utcnow()
     session.add(device)
-    # Last: the clock row's lock is then held only while the transaction commits.
+    # The closing statements. The clock's row lock and then the change counter's (drawn by
+    # the last batch write) are held from here until commit; every writer takes them in
+    # this order (the counter always last, at commit at the latest), so none deadlock.
     server_hlc = server_tick(session, state.accepted).encode()
+    _finish_batches(state, last=True)
+    if state.answers:
+        insert_rows(session, SyncOp.__table__, state.answers)  # type: ignore[arg-type]
     return {"results": results, "server_hlc": server_hlc}
 
 
@@ -173,10 +175,11 @@ def _prepare(push: _Push, raw_ops: Sequence[Any]) -> None:
             push.batched.append(kind)
 
 
-def _finish_batches(push: _Push, keep: Any = None) -> None:
-    """Write what batching kinds hold (all but ``keep``) and stop batching them."""
+def _finish_batches(push: _Push, keep: Any = None, *, last: bool = False) -> None:
+    """Write what batching kinds hold (all but ``keep``) and stop batching them; ``last``:
+    only the push's closing statements follow."""
     for kind in [k for k in push.batched if k is not keep]:
-        kind.finish_batch(push.session)
+        kind.finish_batch(push.session, last=last)
         push.batched.remove(kind)
 
 

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from server.models import Form, Submission, SubmissionDef
 from server.services.bulk_rows import insert_rows
-from server.services.changes import mark_changed
+from server.services.changes import draw_change_number, mark_changed
 
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
 _ACTIVE, _PREPARED, _PENDING = "batch", "prepared", "pending"
@@ -72,20 +72,28 @@ def stage(cache: dict[Any, Any], submission: dict[str, Any], definition: dict[st
     cache.setdefault(_PENDING, []).append((submission, definition))
 
 
-def finish(session: Session, cache: dict[Any, Any], *, end: bool = False) -> None:
-    """Insert the staged records (one statement per table) and mark them changed."""
+def finish(
+    session: Session, cache: dict[Any, Any], *, end: bool = False, last: bool = False
+) -> None:
+    """Insert the staged records (one statement per table) and mark them changed.
+
+    ``last``: nothing but the transaction's closing statements follows, so the records are
+    inserted with the transaction's change number already (drawn now) instead of being
+    updated with it at commit.
+    """
     if end:
         cache.pop(_ACTIVE, None)
         cache.pop(_PREPARED, None)
     pending: list[tuple[dict[str, Any], dict[str, Any]]] = cache.pop(_PENDING, [])
     if not pending:
         return
-    ids = _insert_records(session, [submission for submission, _ in pending])
+    seq = draw_change_number(session) if last else None
+    ids = _insert_records(session, [{**s, "change_seq": seq} for s, _ in pending])
     insert_rows(session, SubmissionDef.__table__, [  # type: ignore[arg-type]
         {**definition, "submission_id": row_id}
         for (_, definition), row_id in zip(pending, ids, strict=True)
     ])
-    for row_id in ids:
+    for row_id in ids if seq is None else ():
         mark_changed(session, "submission", row_id)
     # What the per-op path's entity step does with every new submission (at most once a minute).
     from server.services.entity_backlog import process_due_backlog

@@ -159,9 +159,10 @@ class SubmissionKind:
                 wanted.setdefault(form.id or 0, set()).add(record_id)
         batch.prepare(session, _cache(session), forms.values(), wanted)
 
-    def finish_batch(self, session: Session) -> None:
-        """Insert the push's staged records; later writes go straight to the session again."""
-        batch.finish(session, _cache(session), end=True)
+    def finish_batch(self, session: Session, *, last: bool = False) -> None:
+        """Insert the push's staged records; later writes go straight to the session again.
+        ``last``: only the push's closing statements follow."""
+        batch.finish(session, _cache(session), end=True, last=last)
 
     def changes(
         self, session: Session, access: Access, project_id: int, after: FeedPosition, limit: int

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from server.db import UnitOfWork
 from server.models import Project
-from server.services.changes import mark_changed, register_table
+from server.services.changes import draw_change_number, mark_changed, register_table
 
 
 @pytest.fixture
@@ -53,3 +53,46 @@ def test_each_commit_takes_the_next_number(engine, records) -> None:
     first, second = _change_numbers(engine)
     assert first is not None
     assert second == first + 1
+
+
+def test_a_number_drawn_early_is_the_one_rows_marked_later_get(engine, records) -> None:
+    uow = UnitOfWork(engine, write=True)
+    try:
+        drawn = draw_change_number(uow.session)
+        uow.session.execute(text("UPDATE test_records SET change_seq = :n WHERE id = 1"),
+                            {"n": drawn})
+        mark_changed(uow.session, "test_record", 2)
+        assert draw_change_number(uow.session) == drawn
+        uow.commit()
+    finally:
+        uow.close()
+    assert _change_numbers(engine) == [drawn, drawn]
+
+
+def test_a_number_drawn_before_a_rollback_is_never_used(engine, records) -> None:
+    uow = UnitOfWork(engine, write=True)
+    try:
+        draw_change_number(uow.session)
+        uow.session.rollback()  # the increment is undone: the number must be drawn again
+        mark_changed(uow.session, "test_record", 1)
+        uow.commit()
+    finally:
+        uow.close()
+    later = UnitOfWork(engine, write=True)
+    try:
+        mark_changed(later.session, "test_record", 2)
+        later.commit()
+    finally:
+        later.close()
+    first, second = _change_numbers(engine)
+    assert first is not None
+    assert second == first + 1
+
+
+def test_no_number_is_drawn_inside_a_savepoint(engine, records) -> None:
+    uow = UnitOfWork(engine, write=True)
+    try:
+        with uow.session.begin_nested(), pytest.raises(RuntimeError):
+            draw_change_number(uow.session)
+    finally:
+        uow.close()
