@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, text
@@ -201,8 +202,10 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
 class UnitOfWork:
     """One database transaction. Repositories add and query; only the service layer commits, once."""
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
-        bind = engine.execution_options(kenesh_write=True) if write else engine
+    def __init__(self, engine: Engine, *, write: bool, per_statement: bool = False) -> None:
+        bind = _write_engine(engine) if write else engine
+        if per_statement and not write:
+            bind = _per_statement_engine(engine)
         self.session = Session(bind, expire_on_commit=False)
         self.write = write
         self.committed = False
@@ -234,10 +237,31 @@ class UnitOfWork:
         self.session.close()
 
 
+@lru_cache(maxsize=16)
+def _write_engine(engine: Engine) -> Engine:
+    return engine.execution_options(kenesh_write=True)
+
+
+@lru_cache(maxsize=16)
+def _per_statement_engine(engine: Engine) -> Engine:
+    # PostgreSQL runs at READ COMMITTED, where each statement of a transaction sees what was
+    # committed when the statement started: reads in autocommit see exactly that too, and skip
+    # the BEGIN and ROLLBACK round trips. SQLite's BEGIN costs no round trip, and its
+    # transaction would give the statements one snapshot: kept.
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 @contextmanager
-def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[UnitOfWork]:
-    """A unit of work outside HTTP (CLI, scripts)."""
-    uow = UnitOfWork(engine, write=write)
+def unit_of_work(
+    engine: Engine, *, write: bool = True, per_statement: bool = False
+) -> Iterator[UnitOfWork]:
+    """A unit of work outside a route's own (CLI, scripts, the policy gate).
+
+    `per_statement`: reads that need no snapshot shared between their statements.
+    """
+    uow = UnitOfWork(engine, write=write, per_statement=per_statement)
     try:
         yield uow
     finally:

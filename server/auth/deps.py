@@ -71,9 +71,9 @@ def policy_gate(request: Request) -> None:
         return
     if verb == PUBLIC:
         return
-    # One read transaction for the credentials and the decision (it opens no connection when
-    # the request carries no credentials).
-    with unit_of_work(request.app.state.engine, write=False) as uow:
+    # One read unit of work for the credentials and the decision (it opens no connection when
+    # the request carries no credentials); each lookup stands alone, so no shared snapshot.
+    with unit_of_work(request.app.state.engine, write=False, per_statement=True) as uow:
         principal = _required_principal(request, uow.session)
         project_id = _project_id(path, request.path_params, principal)
         xml_form_id = request.path_params.get("xmlFormId")
