@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from forms.convert import set_form_version, xform_md5
@@ -123,7 +124,7 @@ def find_form_version(
 @cache
 def _form_version_query() -> Any:
     # Built once: building the statement costs several times what running it does, and every
-    # OpenRosa submission runs it.
+    # OpenRosa submission runs it. The XForm itself (tens of kB) is loaded only if read.
     published = (
         (col(FormDef.form_id) == Form.id)
         & (FormDef.version == bindparam("version"))
@@ -137,6 +138,7 @@ def _form_version_query() -> Any:
             Form.xml_form_id == bindparam("xml_form_id"),
             col(Form.deleted_at).is_(None),
         )
+        .options(defer(FormDef.xml))  # type: ignore[arg-type]
     )
 
 
