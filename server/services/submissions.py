@@ -28,6 +28,7 @@ from server.services.blobs import ensure_blob
 from server.services.changes import mark_changed
 from server.services.entity_submissions import process_submission
 from server.services.forms import EMPTY_VERSION_TOKEN, find_form_version, load_schema
+from server.services.row_insert import insert_row
 from server.services.scope import location_value, project_scope_setting
 from server.services.submission_errors import (
     FORM_ID_MISMATCH,
@@ -232,12 +233,9 @@ def create_submission(
     # Stamped before the rows exist, so that each is written by one INSERT (no UPDATE after).
     with session.no_autoflush:
         stamp_server_write(session, submission, definition, None, form.xml_form_id)
-    session.expunge(definition)  # it needs the submission's id first
-    session.add(submission)
-    session.flush()
-    definition.submission_id = submission.id or 0
-    session.add(definition)
-    session.flush()
+    insert_row(session, submission)
+    definition.submission_id = submission.id or 0  # it needs the submission's id first
+    insert_row(session, definition)
     _create_slots(session, definition, schema, files, previous=None)
     mark_changed(session, "submission", submission.id or 0)
     process_submission(session, submission, definition, "create")
@@ -357,15 +355,10 @@ def _create_slots(
     for position, name in enumerate(referenced_files(definition.data, schema)):
         incoming = files.get(name)
         blob_id = _blob_id(session, incoming) if incoming else carried.get(name)
-        session.add(
-            SubmissionAttachment(
-                submission_def_id=definition.id or 0,
-                name=name,
-                blob_id=blob_id,
-                position=position,
-            )
+        slot = SubmissionAttachment(
+            submission_def_id=definition.id or 0, name=name, blob_id=blob_id, position=position
         )
-    session.flush()
+        insert_row(session, slot)
 
 
 def _blob_id(session: Session, incoming: IncomingFile) -> int | None:
