@@ -117,14 +117,13 @@ def _lock_device(session: Session, project_id: int, device_id: str, actor_id: in
     bind = session.get_bind()
     params = {"p": project_id, "d": device_id}
     if bind.dialect.name == "postgresql":
-        session.execute(text(
+        # One trip: the upsert's no-op update locks the row, as SELECT … FOR UPDATE would.
+        upsert = text(
             "INSERT INTO sync_devices (project_id, device_id, last_seq, skewed)"
-            " VALUES (:p, :d, 0, false) ON CONFLICT DO NOTHING"
-        ), params)
-        query = select(SyncDevice).where(
-            SyncDevice.project_id == project_id, SyncDevice.device_id == device_id
-        ).with_for_update()
-        device = session.exec(query).one()
+            " VALUES (:p, :d, 0, false) ON CONFLICT (project_id, device_id)"
+            " DO UPDATE SET device_id = EXCLUDED.device_id RETURNING *"
+        ).columns(*SyncDevice.__table__.columns)  # type: ignore[attr-defined]
+        device = session.execute(select(SyncDevice).from_statement(upsert), params).scalar_one()
     else:
         device = session.get(SyncDevice, (project_id, device_id)) or SyncDevice(
             project_id=project_id, device_id=device_id, last_seq=0, skewed=False
