@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from server.models import Blob
 from server.storage import StoredBlob
@@ -41,7 +41,7 @@ def find_blob(session: Session, sha256: str) -> Blob | None:
 
 
 @cache
-def _blob_query() -> Any:
+def _blob_query() -> SelectOfScalar[Blob]:
     # Built once: every attachment received looks its content up.
     return select(Blob).where(Blob.sha256 == bindparam("sha256"))
 
