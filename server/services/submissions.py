@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from forms.errors import InstanceUnparseable
-from forms.instance import ParsedInstance, instance_to_document, parse_instance, referenced_files
+from forms.instance import ParsedInstance, parse_instance, referenced_files
 from forms.schema import FormSchema
-from forms.validate import validate_submission
 from server import errors
 from server.auth.principal import Principal
 from server.errors import Problem
@@ -41,6 +41,13 @@ from server.services.submission_errors import (
     SUBMISSION_OUTDATED_EDIT,
     SUBMISSION_UNPARSEABLE,
     SUBMISSION_XML_CONFLICT,
+)
+from server.services.submission_reading import (  # noqa: F401  (validation_json: re-exported)
+    Reading,
+    early_reading,
+    reading_for,
+    remember_schema,
+    validation_json,
 )
 from server.services.sync_stamp import stamp_server_write
 from server.storage import StoredBlob
@@ -107,15 +114,17 @@ def receive_openrosa(
 ) -> Receipt:
     """POST /submission: create, top up an identical resend, or apply an edit (deprecatedID)."""
     parsed = parse_submission_xml(xml)
+    early = early_reading(project_id, parsed)  # before the first statement: see its module
     form, form_def = target_definition(session, project_id, parsed)
+    remember_schema(project_id, parsed, load_schema(form_def))
     _authorize_submission(session, sender, project_id, form)
     if form.state == "closed":
         raise Problem(FORM_NOT_ACCEPTING)
     if parsed.deprecated_id:
-        return apply_edit(session, form, form_def, parsed, xml, files, sender)
+        return apply_edit(session, form, form_def, parsed, xml, files, sender, early)
     existing = find_definition(session, form, parsed.instance_id or "")
     if existing is None:
-        return create_submission(session, form, form_def, parsed, xml, files, sender)
+        return create_submission(session, form, form_def, parsed, xml, files, sender, early)
     submission = session.get(Submission, existing.submission_id)
     assert submission is not None
     if submission.deleted_at is not None:
@@ -173,7 +182,7 @@ def find_definition(session: Session, form: Form, instance_id: str) -> Submissio
 
 
 @cache
-def _definition_query() -> Any:
+def _definition_query() -> SelectOfScalar[SubmissionDef]:
     # Built once, as every submission looks its instanceID up (building costs more than running).
     return select(SubmissionDef).where(
         SubmissionDef.form_id == bindparam("form_id"),
@@ -217,8 +226,9 @@ def create_submission(
     xml: bytes,
     files: dict[str, IncomingFile],
     sender: Sender,
+    early: Reading | None = None,
 ) -> Receipt:
-    """A new logical submission with its first version."""
+    """A new logical submission with its first version (`early`: see submission_reading)."""
     schema = load_schema(form_def)
     submission = Submission(
         project_id=form.project_id,
@@ -229,7 +239,8 @@ def create_submission(
         user_agent=sender.user_agent,
         version=1,
     )
-    definition = _new_definition(session, submission, form_def, schema, parsed, xml, sender)
+    reading = reading_for(schema, parsed, early)
+    definition = _new_definition(session, submission, form_def, reading, parsed, xml, sender)
     # Stamped before the rows exist, so that each is written by one INSERT (no UPDATE after).
     with session.no_autoflush:
         stamp_server_write(session, submission, definition, None, form.xml_form_id)
@@ -250,6 +261,7 @@ def apply_edit(
     xml: bytes,
     files: dict[str, IncomingFile],
     sender: Sender,
+    early: Reading | None = None,
 ) -> Receipt:
     """A new version of the submission that `deprecatedID` names (Central's edit rules)."""
     previous = find_definition(session, form, parsed.deprecated_id or "")
@@ -269,7 +281,8 @@ def apply_edit(
     submission.version += 1
     submission.review_state = "edited"
     submission.updated_at = utcnow()
-    definition = _add_definition(session, submission, form_def, schema, parsed, xml, sender)
+    reading = reading_for(schema, parsed, early)
+    definition = _add_definition(session, submission, form_def, reading, parsed, xml, sender)
     definition.deprecated_id = parsed.deprecated_id
     _create_slots(session, definition, schema, files, previous=previous)
     stamp_server_write(session, submission, definition, previous, form.xml_form_id)
@@ -282,12 +295,12 @@ def _add_definition(
     session: Session,
     submission: Submission,
     form_def: FormDef,
-    schema: FormSchema,
+    reading: Reading,
     parsed: ParsedInstance,
     xml: bytes,
     sender: Sender,
 ) -> SubmissionDef:
-    definition = _new_definition(session, submission, form_def, schema, parsed, xml, sender)
+    definition = _new_definition(session, submission, form_def, reading, parsed, xml, sender)
     session.add(definition)
     session.flush()
     return definition
@@ -297,14 +310,14 @@ def _new_definition(
     session: Session,
     submission: Submission,
     form_def: FormDef,
-    schema: FormSchema,
+    reading: Reading,
     parsed: ParsedInstance,
     xml: bytes,
     sender: Sender,
 ) -> SubmissionDef:
     """A version of `submission` (not yet added); sets the submission's stored scope value."""
     _, scope_field = project_scope_setting(session, submission.project_id)
-    document = instance_to_document(parsed, schema)
+    document = reading.document
     definition = SubmissionDef(
         submission_id=submission.id or 0,
         form_id=submission.form_id,
@@ -314,7 +327,7 @@ def _new_definition(
         instance_name=parsed.instance_name,
         xml=xml,
         data=document,
-        validation=validation_json(schema, document),
+        validation=reading.validation,
         submitter_id=sender.principal.actor_id,
         device_id=sender.device_id,
         user_agent=sender.user_agent,
@@ -324,21 +337,6 @@ def _new_definition(
         # Copied onto the record so that scope filters are plain SQL on every read path.
         submission.scope_value = location_value(document, scope_field)
     return definition
-
-
-def validation_json(
-    schema: FormSchema, document: dict[str, Any], lang: str | None = None
-) -> dict[str, Any]:
-    """The stored validation outcome: never a reason to refuse data, shown beside it."""
-    result = validate_submission(schema, document, lang=lang)
-    return {
-        "status": "valid" if result.valid else "invalid",
-        "issues": [{"path": i.path, "code": i.code, "message": i.message} for i in result.issues],
-        "notChecked": [
-            {"path": n.path, "expression": n.expression, "reason": n.reason}
-            for n in result.not_checked
-        ],
-    }
 
 
 def _create_slots(
