@@ -124,7 +124,8 @@ def find_form_version(
 @cache
 def _form_version_query() -> Any:
     # Built once: building the statement costs several times what running it does, and every
-    # OpenRosa submission runs it. The XForm itself (tens of kB) is loaded only if read.
+    # OpenRosa submission runs it. The XForm and its schema (tens of kB each) are loaded only
+    # if read: load_schema knows the schema by row.
     published = (
         (col(FormDef.form_id) == Form.id)
         & (FormDef.version == bindparam("version"))
@@ -138,7 +139,7 @@ def _form_version_query() -> Any:
             Form.xml_form_id == bindparam("xml_form_id"),
             col(Form.deleted_at).is_(None),
         )
-        .options(defer(FormDef.xml))  # type: ignore[arg-type]
+        .options(defer(FormDef.xml), defer(FormDef.form_schema))  # type: ignore[arg-type]
     )
 
 
@@ -192,7 +193,20 @@ def list_fillable_forms(
 
 def load_schema(definition: FormDef) -> FormSchema:
     """The typed schema a definition was stored with."""
-    return _schema_cached(definition.sha256, definition.form_schema)
+    # A stored definition's schema changes only with its XForm (and so its sha256): known by
+    # row, its text (tens of kB) need not be loaded, nor hashed to find it in the cache below.
+    row_key = (definition.id, definition.sha256)
+    found = _schemas_by_row.get(row_key) if definition.id is not None else None
+    if found is None:
+        found = _schema_cached(definition.sha256, definition.form_schema)
+        if definition.id is not None:
+            if len(_schemas_by_row) >= 256:
+                _schemas_by_row.clear()
+            _schemas_by_row[row_key] = found
+    return found
+
+
+_schemas_by_row: dict[tuple[int | None, str], FormSchema] = {}
 
 
 @lru_cache(maxsize=256)
