@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
+from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -33,6 +36,44 @@ def ensure_blob(session: Session, stored: StoredBlob, content_type: str | None =
             raise
         return found
     return blob
+
+
+def ensure_blob_id(session: Session, stored: StoredBlob, content_type: str | None = None) -> int:
+    """The id of the blob row for this content, inserted when new (never commits).
+
+    ensure_blob's work without an ORM object or a savepoint, for the hot path of attachments:
+    when a concurrent request inserts the same content first (PostgreSQL), the INSERT does
+    nothing and the other row, as good as ours, is read once it is committed.
+    """
+    params = {"sha256": stored.sha256}
+    found = session.exec(_blob_id_query(), params=params).first()
+    if found is not None:
+        return int(found)
+    row = Blob(
+        sha256=stored.sha256, md5=stored.md5, size=stored.size,
+        content_type=content_type, path=stored.path,
+    )
+    statement, columns = _insert_new_blob(session.get_bind().dialect.name)
+    values = {name: getattr(row, name) for name in columns}
+    inserted = session.connection().execute(statement, values).scalar()
+    if inserted is None:
+        inserted = session.exec(_blob_id_query(), params=params).first()
+        assert inserted is not None, "the conflicting row was committed"
+    return int(inserted)
+
+
+@cache
+def _blob_id_query() -> Any:
+    return select(Blob.id).where(Blob.sha256 == bindparam("sha256"))
+
+
+@lru_cache(maxsize=4)
+def _insert_new_blob(dialect: str) -> tuple[Any, tuple[str, ...]]:
+    table = Blob.__table__  # type: ignore[attr-defined]
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.sha256])
+    columns = tuple(c.key for c in table.columns if c.key != "id")
+    return statement.returning(table.c.id), columns
 
 
 def find_blob(session: Session, sha256: str) -> Blob | None:

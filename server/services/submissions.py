@@ -21,10 +21,10 @@ from forms.schema import FormSchema
 from server import errors
 from server.auth.principal import Principal
 from server.errors import Problem
-from server.models import Blob, Form, FormDef, Submission, SubmissionAttachment, SubmissionDef
+from server.models import Form, FormDef, Submission, SubmissionAttachment, SubmissionDef
 from server.models.base import utcnow
 from server.policy import Access, authorize, authorize_form
-from server.services.blobs import ensure_blob
+from server.services.blobs import ensure_blob_id
 from server.services.changes import mark_changed
 from server.services.entity_submissions import process_submission
 from server.services.forms import EMPTY_VERSION_TOKEN, find_form_version, load_schema
@@ -241,13 +241,15 @@ def create_submission(
     )
     reading = reading_for(schema, parsed, early)
     definition = _new_definition(session, submission, form_def, reading, parsed, xml, sender)
+    # Blobs first: from the stamp to the commit, PostgreSQL holds the server clock's row lock.
+    slots = _slot_blobs(session, reading.document, schema, files, previous=None)
     # Stamped before the rows exist, so that each is written by one INSERT (no UPDATE after).
     with session.no_autoflush:
         stamp_server_write(session, submission, definition, None, form.xml_form_id)
     insert_row(session, submission)
     definition.submission_id = submission.id or 0  # it needs the submission's id first
     insert_row(session, definition)
-    _create_slots(session, definition, schema, files, previous=None)
+    _create_slots(session, definition, slots)
     mark_changed(session, "submission", submission.id or 0)
     process_submission(session, submission, definition, "create")
     return Receipt(submission, definition, created=True)
@@ -284,7 +286,9 @@ def apply_edit(
     reading = reading_for(schema, parsed, early)
     definition = _add_definition(session, submission, form_def, reading, parsed, xml, sender)
     definition.deprecated_id = parsed.deprecated_id
-    _create_slots(session, definition, schema, files, previous=previous)
+    _create_slots(
+        session, definition, _slot_blobs(session, reading.document, schema, files, previous)
+    )
     stamp_server_write(session, submission, definition, previous, form.xml_form_id)
     mark_changed(session, "submission", submission.id or 0)
     process_submission(session, submission, definition, "edit")
@@ -339,30 +343,36 @@ def _new_definition(
     return definition
 
 
-def _create_slots(
+def _slot_blobs(
     session: Session,
-    definition: SubmissionDef,
+    document: dict[str, Any],
     schema: FormSchema,
     files: dict[str, IncomingFile],
     previous: SubmissionDef | None,
-) -> None:
+) -> list[tuple[str, int | None]]:
+    """The version's attachment slots in order, with their blobs: sent now, else carried over."""
     carried: dict[str, int | None] = {}
     if previous is not None:
         for slot in attachments_of(session, previous):
             carried[slot.name] = slot.blob_id
-    for position, name in enumerate(referenced_files(definition.data, schema)):
-        incoming = files.get(name)
-        blob_id = _blob_id(session, incoming) if incoming else carried.get(name)
+    return [
+        (name, _blob_id(session, files[name]) if name in files else carried.get(name))
+        for name in referenced_files(document, schema)
+    ]
+
+
+def _create_slots(
+    session: Session, definition: SubmissionDef, slots: list[tuple[str, int | None]]
+) -> None:
+    for position, (name, blob_id) in enumerate(slots):
         slot = SubmissionAttachment(
             submission_def_id=definition.id or 0, name=name, blob_id=blob_id, position=position
         )
         insert_row(session, slot)
 
 
-def _blob_id(session: Session, incoming: IncomingFile) -> int | None:
-    blob: Blob = ensure_blob(session, incoming.stored, incoming.content_type)
-    session.flush()
-    return blob.id
+def _blob_id(session: Session, incoming: IncomingFile) -> int:
+    return ensure_blob_id(session, incoming.stored, incoming.content_type)
 
 
 def attachments_of(session: Session, definition: SubmissionDef) -> list[SubmissionAttachment]:
