@@ -84,6 +84,9 @@ def _ping_when_in_doubt(engine: Engine) -> None:
         try:
             with dbapi_conn.cursor() as cursor:
                 cursor.execute("SELECT 1")
+            # The ping opened a transaction; the pool hands out connections outside one (a
+            # connection in one cannot be switched to autocommit for the policy gate's reads).
+            dbapi_conn.rollback()
         except Exception as exc:
             # The pool throws this connection away and checks out another one.
             raise DisconnectionError(str(exc)) from exc
