@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from server.db import DatabaseURLError, UnitOfWork, make_engine, parse_database_url
+from server.db import DatabaseURLError, UnitOfWork, make_engine, parse_database_url, unit_of_work
 from server.models import Project
 from server.settings import Settings
 
@@ -87,5 +87,22 @@ def test_a_pooled_postgresql_connection_the_server_closed_is_replaced(backend, e
         time.sleep(0.2)
         with pooled.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        pooled.dispose()
+
+
+def test_a_pinged_postgresql_connection_serves_autocommit_reads(
+    backend, engine, monkeypatch
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("a PostgreSQL pool behaviour")
+    import server.db
+
+    monkeypatch.setattr(server.db, "PING_AFTER_IDLE_S", 0.0)  # every checkout pings
+    pooled = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        for _ in range(2):
+            with unit_of_work(pooled, write=False, per_statement=True) as uow:
+                assert uow.session.exec(text("SELECT 1")).scalar() == 1  # type: ignore[call-overload]
     finally:
         pooled.dispose()
