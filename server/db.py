@@ -271,15 +271,23 @@ def unit_of_work(
         uow.close()
 
 
-def plan_for_values(session: Session) -> None:
-    """For the rest of the transaction, PostgreSQL plans every statement for the values at hand.
+@contextmanager
+def custom_plans(session: Session) -> Iterator[None]:
+    """Within the block, PostgreSQL plans every statement for the values at hand.
 
     psycopg prepares a statement it has run five times, and PostgreSQL then may settle on a
     generic plan made without the values. For a lookup of a batch of keys (``IN`` a hundred
     record ids) in a table whose statistics still describe it as small, as happens in the first
     minute after a bulk of new rows, that plan scans every row of the form, and the cost grows
-    with the table. Call it before such lookups in a transaction whose other statements are
-    few or cheap to plan (bulk rows go by COPY, which is not planned).
+    with the table. Only lookups need this: inserts keep their cheaper generic plans, and so
+    do the foreign-key checks PostgreSQL runs for every row a COPY inserts (re-planning those
+    made a batch's inserts half again as slow).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL plan_cache_mode = auto"))

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from server import errors
-from server.db import plan_for_values
+from server.db import custom_plans
 from server.errors import Problem
 from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
 from server.models.base import utcnow
@@ -80,12 +80,12 @@ def push(
     if not raw_ops:
         return {"results": [], "server_hlc": server_tick(session).encode()}
     device = _lock_device(session, project_id, device_id, access.principal.actor_id)
-    plan_for_values(session)
-    state = _Push(
-        session, access, project_id, device, max_skew_ms, wall_clock_ms(),
-        _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
-    )
-    _prepare(state, raw_ops)
+    with custom_plans(session):
+        state = _Push(
+            session, access, project_id, device, max_skew_ms, wall_clock_ms(),
+            _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
+        )
+        _prepare(state, raw_ops)
     results = [_one(state, raw) for raw in raw_ops]
     device.last_push_at = utcnow()
     session.add(device)
