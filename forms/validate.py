@@ -12,7 +12,7 @@ from xml.etree.ElementTree import Element, SubElement
 from forms.answer_types import is_empty, serialise, type_problem, unknown_choices, value_kind
 from forms.schema import Field, FormSchema
 from forms.xpath import FormContext, NotEvaluable, evaluate_boolean, make_context, node_of
-from forms.xpath_simple import simple_comparison
+from forms.xpath_simple import simple_condition
 
 # OpenRosa metadata a client may send although the form does not declare it.
 META_NAMES = frozenset(
@@ -100,6 +100,7 @@ class _Slot:
     value: Any = None
     children: list[_Slot] = _default(default_factory=list)
     element: Element | None = None  # set when the instance tree is built
+    scope: Mapping[Any, Any] = _default(default_factory=dict)  # the values around it
 
 
 @dataclass
@@ -178,7 +179,7 @@ def _build_field(
     if f.is_repeat:
         expected.add(f.path)
         return _build_repeat(run, f, scope.get(f.path), here)
-    slot = _Slot(f, here)
+    slot = _Slot(f, here, scope=scope)
     if f.is_group:
         for child in f.children:
             slot.children += _build_field(run, child, scope, here, expected)
@@ -292,20 +293,32 @@ def _decide(run: _Run, slot: _Slot, expression: str | None, *, default: bool) ->
 
 
 def _simple_decision(run: _Run, slot: _Slot, expression: str) -> bool | None:
-    """The value of a comparison of one answer with a literal, or None for other expressions.
-
-    `.` must be a question (a group's string value joins its descendants), and a path must
-    name a question outside any repeat, which the instance holds exactly once.
-    """
-    comparison = simple_comparison(expression)
-    if comparison is None:
+    """The value of a condition on answers and literals, or None for other expressions."""
+    condition = simple_condition(expression)
+    if condition is None:
         return None
-    if comparison.left == ".":
-        return None if slot.field.is_group else comparison.holds(serialise(slot.value))
-    target = run.fields.get(comparison.left)
+    today = (run.now or dt.datetime.now().astimezone()).date().isoformat()
+    return condition.decide(lambda path: _answer_text(run, slot, path), today)
+
+
+def _answer_text(run: _Run, slot: _Slot, path: str) -> str | None:
+    """The text of the one answer `path` names from `slot`, or None when it is not one answer.
+
+    `.` must be a question (a group's string value joins its descendants); `../name` a
+    question beside it, in the same repeat entry if any; an absolute path a question outside
+    every repeat, which the instance holds exactly once.
+    """
+    if path == ".":
+        return None if slot.field.is_group else serialise(slot.value)
+    if path.startswith("../"):
+        sibling = run.fields.get(slot.field.path.rsplit("/", 1)[0] + path[2:])
+        if sibling is None or sibling.is_group or slot.field.is_group:
+            return None
+        return serialise(slot.scope.get(sibling.path))
+    target = run.fields.get(path)
     if target is None or target.is_group or _inside_repeat(run.fields, target.path):
         return None
-    return comparison.holds(serialise(run.doc.get(target.path)))
+    return serialise(run.doc.get(target.path))
 
 
 def _inside_repeat(fields: Mapping[str, Field], path: str) -> bool:
