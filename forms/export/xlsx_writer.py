@@ -20,8 +20,9 @@ from forms.export.rows import SubmissionRow, rows_for_submission
 _CHUNK = 256 * 1024
 _SHEET_TITLE_MAX = 31
 _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
-# XML 1.0 forbids these control characters; openpyxl refuses cells that hold them.
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters outside XML 1.0's Char production (control characters, lone surrogates, U+FFFE,
+# U+FFFF); openpyxl refuses cells that hold them.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xlsx_stream(

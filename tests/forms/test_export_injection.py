@@ -21,7 +21,12 @@ texts = st.one_of(
     st.builds(lambda t, rest: t + rest, st.sampled_from(TRIGGERS), st.text()),
 )
 # XML cannot carry C0 control characters (XLSX strips them) and normalises a bare CR.
-xml_texts = texts.map(lambda t: "".join(c for c in t if c >= " " or c in "\t\n"))
+xml_texts = texts.map(  # XML 1.0's Char production, which an XLSX cell can hold
+    lambda t: "".join(
+        c for c in t
+        if (c >= " " or c in "\t\n") and not "\ud800" <= c <= "\udfff" and c not in "\ufffe\uffff"
+    )
+)
 
 
 def make_form(**overrides: object) -> FormSchema:
@@ -102,3 +107,11 @@ def test_xlsx_holds_neutralised_text_as_text_cells(notes):
     assert [c.value for c in cells] == [neutralise(n) or None for n in notes]
     assert all(c.data_type in ("s", "n") for c in cells)  # never "f", a formula
     assert [row[2].value for row in sheet.iter_rows(min_row=3)] == [-1] * len(notes)
+
+
+def test_xlsx_drops_characters_xml_cannot_hold_instead_of_failing() -> None:
+    plan = plan_export([make_form()])
+    notes = ["a\ufffeb", "c\x01d\uffff", "e\ud800f"]
+    submissions = [make_submission(note=note, count=1) for note in notes]
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(xlsx_stream(plan, submissions))))["inj"]
+    assert [row[1].value for row in sheet.iter_rows(min_row=3)] == ["ab", "cd", "ef"]
