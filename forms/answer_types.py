@@ -11,7 +11,7 @@ from typing import Any
 
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 
-from forms.schema import Field
+from forms.schema import SELECT_MULTIPLE_TYPES, SELECT_ONE_TYPES, Field
 
 
 def serialise(value: Any) -> str:
@@ -48,10 +48,9 @@ def value_kind(f: Field) -> str:
 
 @lru_cache(maxsize=512)
 def _kind_of(xlsform_type: str, data_type: str | None) -> str:
-    # The type tests of Field.is_select_one and is_select_multiple, which read the type alone.
-    if xlsform_type.startswith(("select one", "select_one")):
+    if xlsform_type in SELECT_ONE_TYPES or xlsform_type.startswith(("select one", "select_one")):
         return "select1"
-    if xlsform_type in ("select all that apply", "select multiple", "rank", "select_multiple"):
+    if xlsform_type in (*SELECT_MULTIPLE_TYPES, "rank", "select_multiple"):
         return "select"
     if data_type and data_type != "string":
         return data_type.split(":")[-1]

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 # Language code -> text. Text given without a language is filed under the form's default
 # language code (see forms.languages), so lookups by code always work.
 Translations = Mapping[str, str]
+# pyxform's type names of single and multiple choice questions.
+SELECT_ONE_TYPES = ("select one", "select one external")
+SELECT_MULTIPLE_TYPES = ("select all that apply", "select multiple")
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,12 @@ class Field:
     @property
     def is_select_one(self) -> bool:
         """True for single choice questions (select_one, select_one_from_file, ...)."""
-        return self.type in ("select one", "select one external")
+        return self.type in SELECT_ONE_TYPES
 
     @property
     def is_select_multiple(self) -> bool:
         """True for multiple choice questions, whose answer is a space-separated list."""
-        return self.type in ("select all that apply", "select multiple")
+        return self.type in SELECT_MULTIPLE_TYPES
 
     @property
     def is_group(self) -> bool:

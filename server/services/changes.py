@@ -31,10 +31,14 @@ def register_table(kind: str, table: str) -> None:
 def mark_changed(session: Session, kind: str, row_id: int) -> None:
     """Record that this row changed in the current transaction; it is stamped at commit."""
     touched: dict[str, set[int]] = session.info.setdefault(_TOUCHED, {})
+    _stamp_at_commit(session)
+    touched.setdefault(kind, set()).add(row_id)
+
+
+def _stamp_at_commit(session: Session) -> None:
     if not session.info.get(_LISTENING):
         event.listen(session, "before_commit", _stamp_touched)
         session.info[_LISTENING] = True
-    touched.setdefault(kind, set()).add(row_id)
 
 
 def _stamp_touched(session: Session) -> None:
@@ -77,9 +81,7 @@ def draw_change_number(session: Session) -> int:
     if drawn is None:
         drawn = next_change_number(session)
         session.info[_DRAWN] = (session.get_transaction(), drawn)
-        if not session.info.get(_LISTENING):
-            event.listen(session, "before_commit", _stamp_touched)
-            session.info[_LISTENING] = True
+        _stamp_at_commit(session)
     return drawn
 
 
