@@ -27,9 +27,9 @@ from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
 from server.models.base import utcnow
 from server.policy import Access
 from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
-from server.services.bulk_rows import insert_rows
 from server.services.conflicts import conflict_json, record_conflicts
 from server.services.records import OpRejected, get_kind
+from server.services.row_insert import insert_rows
 from server.services.server_clock import server_tick, wall_clock_ms
 from sync.hlc import Timestamp
 from sync.merge import merge

@@ -23,8 +23,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from server.models import Form, Submission, SubmissionDef
-from server.services.bulk_rows import insert_rows
 from server.services.changes import draw_change_number, mark_changed
+from server.services.row_insert import insert_rows
 
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
 _ACTIVE, _PREPARED, _PENDING = "batch", "prepared", "pending"

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from server.db import UnitOfWork
 from server.models import SyncOp
-from server.services.bulk_rows import insert_rows
+from server.services.row_insert import insert_rows
 from tests.factories import make_project
 
 TABLE = SyncOp.__table__
