@@ -8,13 +8,11 @@ that had not seen the version conflicts only on the fields the version changed.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
 
+from forms.document_keys import sync_fields
 from server.models import Submission, SubmissionDef
 from server.services.records import state_from_stored, state_to_meta
 from server.services.server_clock import server_tick
@@ -22,36 +20,7 @@ from sync.merge import merge
 from sync.ops import Op
 from sync.records import same_value
 
-_SEGMENT = re.compile(r"@?[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?")
-_VERSION_META = re.compile(r"/[^/]+/meta/(?:instanceID|deprecatedID)")
-_VERSION_KEY_ENDS = ("/meta/instanceID", "/meta/deprecatedID")
 _REMOVED: Any = None  # a field a new version no longer has is written as "no answer"
-
-
-def sync_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A version's document without the keys that name the version itself."""
-    fields = dict(data)
-    # Only keys ending so can name the version: the pattern runs on a few keys, not on all.
-    for key in [k for k in fields if k.endswith(_VERSION_KEY_ENDS)]:
-        if _VERSION_META.fullmatch(key):
-            del fields[key]
-    return fields
-
-
-@lru_cache(maxsize=4096)
-def field_key_refusal(key: str, root_name: str) -> tuple[str, str] | None:
-    """Why a device may not write a field key (code, message), or None.
-
-    A key must be a path inside the form's root, and not one of the keys naming a version,
-    which the server sets. Cached: the same few keys recur in every op of a form.
-    """
-    root = f"/{root_name}/"
-    segments = key[len(root):].split("/") if key.startswith(root) else []
-    if not segments or not all(_SEGMENT.fullmatch(s) for s in segments):
-        return "field_invalid", f"{key!r} is not a field path of this form."
-    if _VERSION_META.fullmatch(key):
-        return "field_reserved", f"{key!r} is set by the server."
-    return None
 
 
 def stamp_server_write(

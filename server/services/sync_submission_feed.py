@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import and_, false, or_, true
 from sqlmodel import Session, col, select
 
+from forms.document_keys import sync_fields
 from server.models import Form, FormAssignment, Submission, SubmissionDef
 from server.policy import APP_USER, COLLECTOR, Access
 from server.services.records import Change, FeedPosition
 from server.services.scope import load_scope, scope_filter
-from server.services.sync_stamp import sync_fields
 
 
 def submission_changes(

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from forms.document_keys import field_key_refusal, sync_fields
 from forms.instance import document_to_instance_xml, referenced_files
 from forms.schema import FormSchema
 from server import errors
@@ -47,7 +48,6 @@ from server.services.scope import (
     record_visible,
 )
 from server.services.submissions import attachments_of, current_definition_of, validation_json
-from server.services.sync_stamp import field_key_refusal, sync_fields
 from sync.merge import MergeResult
 from sync.ops import Op
 from sync.records import DELETION, FieldWrite, RecordState, same_value
