@@ -1,9 +1,10 @@
 """Sync throughput: push 10,000 new submissions in batches of 100, pull 100,000 changes.
 
 On SQLite and on PostgreSQL (when reachable), through the push and pull services (one unit of
-work per batch or page, as a request has), compared with a raw DBAPI ``executemany`` insert of
-the same rows into the same database in the same run: for each op, its submission, its
-version (submission_defs) and its stored answer (sync_ops), as the push writes them. Prints
+work per batch or page, as a request has), compared with a raw ``executemany`` insert of
+the same rows into the same database in the same run: copies of the rows the push wrote for
+each op (its submission, its version in submission_defs, its stored answer in sync_ops), every
+column as stored, with only the instance and op ids made new. Prints
 greppable lines:
 
     sync.push sqlite ops_per_s=… raw_insert_rows_per_s=… ratio=…
@@ -78,42 +79,65 @@ def bench_push(engine: Any, access: Access, project: int) -> float:
     return PUSHED / (time.perf_counter() - started)
 
 
-def raw_rows(engine: Any, project: int, count: int) -> tuple[list[dict[str, Any]], int, int]:
+def pushed_rows(engine: Any, project: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row the push wrote to the three tables, column by column, as the driver reads them.
+
+    The raw baseline inserts copies of these, so that it writes the same rows (JSON documents,
+    field metadata, validation results, instance XML) and not a lighter stand-in for them.
+    """
+    tables = {
+        "submissions": "SELECT * FROM submissions WHERE project_id = :p ORDER BY id",
+        "submission_defs": "SELECT d.* FROM submission_defs d JOIN submissions s"
+        " ON s.id = d.submission_id WHERE s.project_id = :p ORDER BY d.id",
+        "sync_ops": "SELECT * FROM sync_ops WHERE project_id = :p ORDER BY id",
+    }
+    found = {}
     with engine.connect() as conn:
-        form_id, def_id = conn.execute(text(
-            "SELECT id, current_def_id FROM forms WHERE project_id = :p"), {"p": project}).one()
-        xml = conn.execute(text("SELECT xml FROM submission_defs LIMIT 1")).scalar()
-    now = "2026-01-01 00:00:00"
-    rows = [{"p": project, "f": form_id, "i": f"uuid:{uuid.uuid4()}", "now": now, "xml": xml,
-             "data": json.dumps({V: "Ak-Sai", W: n % 50, N: "raw"}), "fd": def_id,
-             "op": str(uuid.uuid4()), "n": n}
-            for n in range(count)]
-    return rows, form_id, def_id
+        for table, query in tables.items():
+            found[table] = [
+                {k: json.dumps(v) if isinstance(v, dict | list) else v
+                 for k, v in row._mapping.items() if k != "id"}
+                for row in conn.execute(text(query), {"p": project})
+            ]
+    return found
 
 
-def raw_insert(engine: Any, rows: list[dict[str, Any]], seq: int | None = None) -> float:
+def copies(pushed: dict[str, list[dict[str, Any]]], count: int) -> dict[str, list[dict[str, Any]]]:
+    """`count` new records copied from pushed ones: new instance and op ids, all else equal."""
+    records = [pushed["submissions"][n % len(pushed["submissions"])] for n in range(count)]
+    by_instance = {d["instance_id"]: d for d in pushed["submission_defs"]}
+    by_record = {o["record_id"]: o for o in pushed["sync_ops"]}
+    out: dict[str, list[dict[str, Any]]] = {"submissions": [], "submission_defs": [],
+                                            "sync_ops": []}
+    for record in records:
+        instance = f"uuid:{uuid.uuid4()}"
+        old = record["instance_id"]
+        out["submissions"].append({**record, "instance_id": instance})
+        out["submission_defs"].append({**by_instance[old], "instance_id": instance,
+                                       "op_id": str(uuid.uuid4())})
+        out["sync_ops"].append({**by_record[old], "record_id": instance,
+                                "op_id": str(uuid.uuid4())})
+    return out
+
+
+def raw_insert(engine: Any, rows: dict[str, list[dict[str, Any]]], seq: int | None = None) -> float:
     """The practical limit: the three tables' rows inserted with executemany in one transaction."""
+    def statement(table: str) -> Any:
+        names = list(rows[table][0])
+        return text(f"INSERT INTO {table} ({', '.join(names)})"
+                    f" VALUES ({', '.join(':' + n for n in names)})")
+
+    records = [{**r, "change_seq": seq} for r in rows["submissions"]]
     started = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO submissions (project_id, form_id, instance_id, version, conflict,"
-            " change_seq, created_at) VALUES (:p, :f, :i, 1, false, :seq, :now)"),
-            [{**r, "seq": seq} for r in rows])
+        conn.execute(statement("submissions"), records)
+        project = records[0]["project_id"]
         ids = dict(conn.execute(text(
-            "SELECT instance_id, id FROM submissions WHERE project_id = :p"),
-            {"p": rows[0]["p"]}).all())
-        conn.execute(text(
-            "INSERT INTO submission_defs (submission_id, form_id, form_def_id, version,"
-            " instance_id, xml, data, current, created_at) VALUES"
-            " (:s, :f, :fd, 1, :i, :xml, :data, true, :now)"),
-            [{**r, "s": ids[r["i"]]} for r in rows])
-        conn.execute(text(
-            "INSERT INTO sync_ops (project_id, op_id, device_id, client_seq, type, container,"
-            " record_id, status, version, result, created_at) VALUES"
-            " (:p, :op, 'raw-phone', :n, 'submission', 'open_day', :i, 'applied', 1,"
-            " '{\"conflicts\": []}', :now)"),
-            rows)
-    return len(rows) / (time.perf_counter() - started)
+            "SELECT instance_id, id FROM submissions WHERE project_id = :p"), {"p": project}).all())
+        conn.execute(statement("submission_defs"),
+                     [{**d, "submission_id": ids[d["instance_id"]]} for d in rows["submission_defs"]])
+        conn.execute(statement("sync_ops"), rows["sync_ops"])
+    return len(records) / (time.perf_counter() - started)
 
 
 def bench_pull(engine: Any, access: Access, project: int) -> tuple[float, int]:
@@ -135,15 +159,11 @@ def run(backend: str, folder: Path) -> None:
         engine, project, manager = setup(database.url, folder / "data")
         access = Access(Principal(manager, "user", "bench"), project, MANAGER, True)
         push_rate = bench_push(engine, access, project)
-        rows, _, _ = raw_rows(engine, project, PUSHED)
-        raw_rate = raw_insert(engine, rows)
+        pushed = pushed_rows(engine, project)
         with engine.begin() as conn:
             seq = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
-        filler, _, _ = raw_rows(engine, project, PULLED - 2 * PUSHED)
-        raw_insert(engine, filler, seq=int(seq or 0) + 1)
-        with engine.begin() as conn:  # the raw rows join the feed, as if pushed
-            conn.execute(text("UPDATE submissions SET change_seq = :s WHERE change_seq IS NULL"),
-                         {"s": int(seq or 0) + 1})
+        raw_rate = raw_insert(engine, copies(pushed, PUSHED), seq=int(seq or 0) + 1)
+        raw_insert(engine, copies(pushed, PULLED - 2 * PUSHED), seq=int(seq or 0) + 1)
         pull_rate, pulled = bench_pull(engine, access, project)
         print(f"sync.push {backend} ops_per_s={push_rate:.0f} raw_insert_rows_per_s={raw_rate:.0f}"
               f" ratio={raw_rate / push_rate:.1f}")
