@@ -28,6 +28,7 @@ from server.models.base import utcnow
 from server.policy import Access
 from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
 from server.services.conflicts import conflict_json, record_conflicts
+from server.services.key_lookup import among
 from server.services.records import OpRejected, get_kind
 from server.services.row_insert import insert_rows
 from server.services.server_clock import server_tick, wall_clock_ms
@@ -138,7 +139,7 @@ def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dic
     if not ids:
         return {}
     rows = session.exec(select(SyncOp).where(
-        SyncOp.project_id == project_id, col(SyncOp.op_id).in_(sorted(ids))
+        SyncOp.project_id == project_id, among(session, col(SyncOp.op_id), sorted(ids))
     ))
     return {row.op_id: row for row in rows}
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from server.models import Form, Submission, SubmissionDef
 from server.services.changes import draw_change_number, mark_changed
+from server.services.key_lookup import among
 from server.services.row_insert import insert_rows
 
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
@@ -146,7 +147,8 @@ def _locked_rows(
 ) -> dict[str, tuple[Submission, SubmissionDef]]:
     query = (
         select(Submission)
-        .where(Submission.form_id == form_id, col(Submission.instance_id).in_(record_ids))
+        .where(Submission.form_id == form_id,
+               among(session, col(Submission.instance_id), record_ids))
         .order_by(col(Submission.id))
     )
     rows = list(session.exec(query.with_for_update() if postgres else query))
