@@ -164,6 +164,11 @@ def demo(
 
 
 import server.cli_export  # noqa: E402,F401,I001  (registers `kenesh export`)
+import server.cli_purge  # noqa: E402,F401,I001  (registers `kenesh purge`)
 
 if __name__ == "__main__":
-    app()
+    # Run as `python -m server.cli`, this file is __main__, while cli_export and cli_purge
+    # registered their commands on the app of the module server.cli: run that one.
+    from server.cli import app as registered
+
+    registered()

@@ -14,8 +14,10 @@ from server.errors import Problem
 from server.http.body import json_object
 from server.http.deps import ReadUoW, SettingsDep, WriteUoW
 from server.models import Submission
+from server.policy import authorize_form
 from server.policy_routes import register
 from server.routes.form_access import blob_response, readable_form
+from server.services import submission_trash as trash
 from server.services import submission_views as views
 from server.services.audit import record_audit, request_id_of
 from server.services.scope import load_scope, scope_filter
@@ -73,10 +75,14 @@ def _audit_sensitive(request: Request, session: Any, form: Any, action: str, tar
 
 @router.get(BASE)
 def list_submissions(
-    projectId: int, xmlFormId: str, uow: ReadUoW, access: GrantedAccess
+    projectId: int, xmlFormId: str, uow: ReadUoW, access: GrantedAccess, deleted: bool = False
 ) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    rows = views.list_submissions(uow.session, form, visible=_in_scope(uow.session, access, form))
+    if deleted:  # the trash is for those who may empty it
+        authorize_form(uow.session, access, "submission.delete", form)
+    rows = views.list_submissions(
+        uow.session, form, visible=_in_scope(uow.session, access, form), deleted=deleted
+    )
     return [views.submission_json(s, d) for s, d in rows]
 
 
@@ -158,10 +164,30 @@ async def review(
 
 @router.delete(BASE + "/{instanceId}")
 def delete(
-    projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW, access: GrantedAccess
+    request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW,
+    access: GrantedAccess,
 ) -> dict[str, bool]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    views.soft_delete(uow.session, _scoped_submission(uow.session, access, form, instanceId))
+    submission = _scoped_submission(uow.session, access, form, instanceId)
+    trash.delete_submission(
+        uow.session, submission, access.principal.actor_id, request_id_of(request)
+    )
+    uow.commit()
+    return {"success": True}
+
+
+@router.post(BASE + "/{instanceId}/restore")
+def restore(
+    request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW,
+    access: GrantedAccess,
+) -> dict[str, bool]:
+    form = readable_form(uow.session, access, projectId, xmlFormId)
+    submission = trash.deleted_submission(
+        uow.session, form, unquote(instanceId), visible=_in_scope(uow.session, access, form)
+    )
+    trash.restore_submission(
+        uow.session, submission, access.principal.actor_id, request_id_of(request)
+    )
     uow.commit()
     return {"success": True}
 
@@ -266,6 +292,7 @@ register(
         ("PUT", BASE + "/{instanceId}"): "submission.update",
         ("PATCH", BASE + "/{instanceId}"): "submission.review",
         ("DELETE", BASE + "/{instanceId}"): "submission.delete",
+        ("POST", BASE + "/{instanceId}/restore"): "submission.delete",
         ("GET", BASE + "/{instanceId}/versions"): "submission.read",
         ("GET", BASE + "/{instanceId}/attachments"): "submission.read",
         ("GET", BASE + "/{instanceId}/attachments/{name}"): "submission.read",

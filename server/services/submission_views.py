@@ -65,18 +65,20 @@ def version_json(definition: SubmissionDef) -> dict[str, Any]:
 
 
 def list_submissions(
-    session: Session, form: Form, *, visible: Any = None
+    session: Session, form: Form, *, visible: Any = None, deleted: bool = False
 ) -> list[tuple[Submission, SubmissionDef]]:
-    """Live submissions of a form with their current versions, newest first.
+    """Live submissions of a form (or, with `deleted`, those in the trash) with their current
+    versions, newest first.
 
     `visible` is an optional SQL condition on Submission (the caller's record scope).
     """
+    in_trash = col(Submission.deleted_at).is_not(None)
     query = (
         select(Submission, SubmissionDef)
         .join(SubmissionDef, col(SubmissionDef.submission_id) == Submission.id)
         .where(
             Submission.form_id == form.id,
-            col(Submission.deleted_at).is_(None),
+            in_trash if deleted else col(Submission.deleted_at).is_(None),
             col(SubmissionDef.current).is_(True),
         )
         .order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
@@ -149,13 +151,6 @@ def set_review_state(session: Session, submission: Submission, body: dict[str, A
         from server.services.entity_submissions import approve_submission
 
         approve_submission(session, submission)
-
-
-def soft_delete(session: Session, submission: Submission) -> None:
-    """Mark deleted; it leaves every list and feed, and its instanceID cannot be sent again."""
-    submission.deleted_at = utcnow()
-    session.add(submission)
-    mark_changed(session, "submission", submission.id or 0)
 
 
 def add_comment(

@@ -140,8 +140,14 @@ def purge_deleted(session: Session, project_id: int, up_to_seq: int) -> int:
     ids = list(session.exec(doomed))
     if ids:
         session.execute(delete(Submission).where(col(Submission.id).in_(ids)))
+    move_horizon(session, project_id, up_to_seq)
+    return len(ids)
+
+
+def move_horizon(session: Session, project_id: int, purged_seq: int) -> None:
+    """Record that deleted records stamped at or below ``purged_seq`` may be gone: cursors
+    below it answer 410 from now on."""
     horizon = session.get(SyncHorizon, project_id) or SyncHorizon(project_id=project_id)
-    horizon.change_seq = max(horizon.change_seq or 0, up_to_seq)
+    horizon.change_seq = max(horizon.change_seq or 0, purged_seq)
     horizon.updated_at = utcnow()
     session.add(horizon)
-    return len(ids)

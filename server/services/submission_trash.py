@@ -1,0 +1,145 @@
+"""The submission trash, as in ODK Central: a deleted submission stays restorable for a while
+(30 days by default), then ``kenesh purge`` removes it for good.
+
+Deleting only marks the record: it leaves lists, exports, OData and the sync feed (devices
+drop it), and its instanceID cannot be sent again. Restoring brings it back everywhere, as a
+change devices pull. Purging deletes its versions, attachments, comments and open conflicts,
+and the files no other record or form uses: an incident report a manager deleted must not
+linger on disk. Devices whose sync cursor predates a purged delete pull again from scratch
+(the project's sync horizon moves; see server/services/sync_pull.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from server import errors
+from server.errors import Problem
+from server.models import (
+    Blob,
+    Form,
+    FormAttachment,
+    FormDef,
+    Submission,
+    SubmissionAttachment,
+    SubmissionDef,
+    SyncConflict,
+)
+from server.models.base import utcnow
+from server.services.audit import record_audit
+from server.services.changes import mark_changed
+from server.services.sync_pull import move_horizon
+
+
+def delete_submission(
+    session: Session, submission: Submission, actor_id: int | None, request_id: str | None
+) -> None:
+    """Move a live submission to the trash (audited as ``submission.delete``)."""
+    submission.deleted_at = utcnow()
+    session.add(submission)
+    mark_changed(session, "submission", submission.id or 0)
+    record_audit(session, actor_id, "submission.delete", submission.instance_id,
+                 {"formId": submission.form_id}, request_id)
+
+
+def deleted_submission(
+    session: Session, form: Form, instance_id: str, *, visible: Any = None
+) -> Submission:
+    """A submission of the form that is in the trash; 404 otherwise (also when out of scope)."""
+    query = select(Submission).where(
+        Submission.form_id == form.id,
+        Submission.instance_id == instance_id,
+        col(Submission.deleted_at).is_not(None),
+    )
+    if visible is not None:
+        query = query.where(visible)
+    found = session.exec(query).first()
+    if found is None:
+        raise Problem(errors.NOT_FOUND, f"No deleted submission {instance_id!r}.")
+    return found
+
+
+def restore_submission(
+    session: Session, submission: Submission, actor_id: int | None, request_id: str | None
+) -> None:
+    """Take a submission out of the trash; devices pull it again (audited)."""
+    submission.deleted_at = None
+    submission.updated_at = utcnow()
+    session.add(submission)
+    mark_changed(session, "submission", submission.id or 0)
+    record_audit(session, actor_id, "submission.restore", submission.instance_id,
+                 {"formId": submission.form_id}, request_id)
+
+
+@dataclass
+class PurgeReport:
+    """What a purge removed; ``files`` are blob paths to unlink once the purge has committed."""
+
+    submissions: int = 0
+    blobs: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+def purge_trash(session: Session, deleted_before: datetime) -> PurgeReport:
+    """Remove for good every submission deleted before ``deleted_before`` (never commits)."""
+    doomed = session.exec(
+        select(Submission.id, Submission.project_id, Submission.instance_id,
+               Submission.change_seq)
+        .where(col(Submission.deleted_at).is_not(None), col(Submission.deleted_at) < deleted_before)
+    ).all()
+    if not doomed:
+        return PurgeReport()
+    ids = [row[0] for row in doomed]
+    blob_ids = set(session.exec(
+        select(SubmissionAttachment.blob_id)
+        .join(SubmissionDef, col(SubmissionDef.id) == SubmissionAttachment.submission_def_id)
+        .where(col(SubmissionDef.submission_id).in_(ids),
+               col(SubmissionAttachment.blob_id).is_not(None))
+    ).all())
+    for project_id, instance_ids in _by_project(doomed).items():
+        session.execute(delete(SyncConflict).where(
+            SyncConflict.project_id == project_id, SyncConflict.type == "submission",
+            col(SyncConflict.record_id).in_(instance_ids),
+        ))
+    session.execute(delete(Submission).where(col(Submission.id).in_(ids)))
+    for project_id, seq in _highest_stamp(doomed).items():
+        move_horizon(session, project_id, seq)
+    files = _drop_unused_blobs(session, {b for b in blob_ids if b is not None})
+    return PurgeReport(submissions=len(ids), blobs=len(files), files=files)
+
+
+def _by_project(doomed: Any) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for _, project_id, instance_id, _ in doomed:
+        grouped.setdefault(project_id, []).append(instance_id)
+    return grouped
+
+
+def _highest_stamp(doomed: Any) -> dict[int, int]:
+    highest: dict[int, int] = {}
+    for _, project_id, _, seq in doomed:
+        highest[project_id] = max(highest.get(project_id, 0), seq or 0)
+    return highest
+
+
+def _drop_unused_blobs(session: Session, candidates: set[int]) -> list[str]:
+    """Delete the rows of candidate blobs nothing refers to any more; their paths."""
+    if not candidates:
+        return []
+    still_used: set[int] = set()
+    for column in (SubmissionAttachment.blob_id, FormAttachment.blob_id, FormDef.xlsx_blob_id):
+        still_used |= set(session.exec(
+            select(column).where(col(column).in_(sorted(candidates)))
+        ).all())
+    unused = sorted(candidates - still_used)
+    if not unused:
+        return []
+    paths = list(session.exec(select(Blob.path).where(col(Blob.id).in_(unused))).all())
+    session.execute(delete(Blob).where(col(Blob.id).in_(unused)))
+    return paths
+
