@@ -53,8 +53,9 @@ def setup_database(url: str) -> tuple[int, str]:
     from forms.examples.build import workbook_sheets, write_sheets
     from forms.examples.open_day_consultation import FORM
     from server.models import FormDef
+    from server.services.form_lifecycle import create_form
     from server.services.form_upload import Upload, prepare_definition
-    from server.services.forms import create_form, load_schema
+    from server.services.forms import load_schema
     from server.services.projects import create_project
     from server.services.users import create_user
     from server.settings import Settings

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from server.models import Project
+from server.services import form_lifecycle
 from server.services import forms as form_service
 from server.services.form_upload import XLSX_TYPE, Upload, prepare_definition
 from server.services.users import create_user, find_user_by_email
@@ -49,7 +50,7 @@ def _publish_example_forms(session: Session, project: Project, settings: Setting
         if form_service.find_form(session, project.id, prepared.xml_form_id) is not None:
             report.append(f"form {prepared.xml_form_id} exists")
             continue
-        form_service.create_form(
+        form_lifecycle.create_form(
             session, project, prepared, actor_id=None, publish=True, ignore_warnings=True
         )
         report.append(f"published form {prepared.xml_form_id} from {path.name}")

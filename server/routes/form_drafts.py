@@ -19,7 +19,7 @@ from server.policy_routes import register
 from server.routes.form_access import V1, is_true, read_upload
 from server.routes.form_definitions import add_definition_routes, draft_view
 from server.routes.form_json import json_response
-from server.services import form_media
+from server.services import form_lifecycle, form_media
 from server.services import forms as form_service
 from server.services.audit import record_audit, request_id_of
 from server.services.blobs import ensure_blob
@@ -57,7 +57,7 @@ def _draft_in_transaction(
     uow = UnitOfWork(engine, write=True)
     try:
         form = form_service.get_form(uow.session, project_id, xml_form_id)
-        draft = form_service.create_draft(
+        draft = form_lifecycle.create_draft(
             uow.session, form, prepared, ignore_warnings=ignore_warnings
         )
         record_audit(
@@ -76,7 +76,7 @@ def publish_draft(
 ) -> Response:
     """Publish the draft, optionally setting its version (the stored XForm is rewritten)."""
     form = form_service.get_form(uow.session, projectId, xmlFormId)
-    definition = form_service.publish_draft(uow.session, form, version or None)
+    definition = form_lifecycle.publish_draft(uow.session, form, version or None)
     record_audit(
         uow.session, access.principal.actor_id, "form.update.publish",
         _target(projectId, xmlFormId), {"newDefId": definition.id, "version": definition.version},
@@ -93,7 +93,7 @@ def delete_draft(
 ) -> Response:
     """Abandon the draft of a published form."""
     form = form_service.get_form(uow.session, projectId, xmlFormId)
-    form_service.delete_draft(uow.session, form)
+    form_lifecycle.delete_draft(uow.session, form)
     record_audit(
         uow.session, access.principal.actor_id, "form.update.draft.delete",
         _target(projectId, xmlFormId), request_id=request_id_of(request),

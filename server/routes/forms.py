@@ -28,6 +28,7 @@ from server.routes.form_access import (
 )
 from server.routes.form_definitions import add_definition_routes, current_view, version_view
 from server.routes.form_json import form_json, json_response, view_json, wants_extended
+from server.services import form_lifecycle
 from server.services import forms as form_service
 from server.services.audit import record_audit, request_id_of
 from server.services.form_upload import PreparedDefinition, prepare_definition
@@ -85,7 +86,7 @@ def _create_in_transaction(
         session = uow.session
         project = form_service.get_project(session, project_id)
         actor = access.principal.actor_id
-        view = form_service.create_form(
+        view = form_lifecycle.create_form(
             session, project, prepared, actor_id=actor, publish=publish,
             ignore_warnings=ignore_warnings,
         )
@@ -107,7 +108,7 @@ def update_form(
     """Change the form's state: open, closing or closed."""
     form = form_service.get_form(uow.session, projectId, xmlFormId)
     if "state" in body:
-        form_service.set_state(uow.session, form, body["state"])
+        form_lifecycle.set_state(uow.session, form, body["state"])
     record_audit(
         uow.session, access.principal.actor_id, "form.update", _target(projectId, xmlFormId),
         {"data": {"state": body.get("state")}}, request_id_of(request),
@@ -123,7 +124,7 @@ def delete_form(
 ) -> Response:
     """Soft-delete the form."""
     form = form_service.get_form(uow.session, projectId, xmlFormId)
-    form_service.delete_form(uow.session, form)
+    form_lifecycle.delete_form(uow.session, form)
     record_audit(
         uow.session, access.principal.actor_id, "form.delete", _target(projectId, xmlFormId),
         request_id=request_id_of(request),
