@@ -10,6 +10,7 @@ from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
 from forms.answer_types import is_empty, serialise, type_problem, unknown_choices, value_kind
+from forms.choice_filter import choice_condition
 from forms.schema import Field, FormSchema
 from forms.xpath import FormContext, NotEvaluable, evaluate_boolean, make_context, node_of
 from forms.xpath_simple import simple_condition
@@ -42,6 +43,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "«{value}» нет среди вариантов ответа.",
         "ky": "«{value}» жооп варианттарынын арасында жок.",
     },
+    "choice_filter": {
+        "en": "“{value}” is not among the choices the other answers allow.",
+        "ru": "«{value}» нет среди вариантов, допустимых при других ответах.",
+        "ky": "«{value}» башка жоопторго ылайык варианттардын арасында жок.",
+    },
     "type_error": {
         "en": "Invalid value: expected {expected}.",
         "ru": "Неверное значение: ожидается {expected}.",
@@ -69,7 +75,7 @@ class Issue:
     """One problem with a submission: where (with 1-based repeat positions), what, and why."""
 
     path: str
-    code: str  # unknown_field, type_error, not_in_choices, required, constraint
+    code: str  # unknown_field, type_error, not_in_choices, choice_filter, required, constraint
     message: str
 
 
@@ -264,10 +270,29 @@ def _check_answer(run: _Run, slot: _Slot, relevant: bool | None) -> None:
     if type_problem(kind, slot.value):
         run.report(slot.path, "type_error", kind=kind)
         return
-    for name in unknown_choices(f, kind, slot.value):
+    unknown = unknown_choices(f, kind, slot.value)
+    for name in unknown:
         run.report(slot.path, "not_in_choices", value=name[:100])
+    if f.choice_filter and not unknown and kind in ("select1", "select"):
+        _check_choice_filter(run, slot, kind)
     if f.constraint and _decide(run, slot, f.constraint, default=True) is False:
         run.issues.append(Issue(slot.path, "constraint", _constraint_message(run, f)))
+
+
+def _check_choice_filter(run: _Run, slot: _Slot, kind: str) -> None:
+    """Each chosen option must pass the question's choice_filter, given the other answers."""
+    f = slot.field
+    choices = {c.name: c for c in f.choices}
+    for name in [slot.value] if kind == "select1" else list(slot.value):
+        choice = choices.get(name)
+        if choice is None:  # a list from a file: its columns are not known here
+            continue
+        condition = choice_condition(f.choice_filter or "", choice.name, choice.extra)
+        if condition is None:
+            reason = "the filter names a column the choice list does not have"
+            run.not_checked.append(NotChecked(slot.path, f.choice_filter or "", reason))
+        elif _decide(run, slot, condition, default=True) is False:
+            run.report(slot.path, "choice_filter", value=name[:100])
 
 
 def _decide(run: _Run, slot: _Slot, expression: str | None, *, default: bool) -> bool | None:
