@@ -16,6 +16,7 @@ from server.openrosa import openrosa_response
 from server.policy_routes import register
 from server.routes.form_access import content_disposition
 from server.services import entity_lists as lists
+from server.services.entity_access import reachable_dataset, reachable_datasets
 from server.services.entity_csv import (
     csv_download,
     integrity_xml,
@@ -43,7 +44,7 @@ def list_datasets(request: Request, projectId: int, uow: ReadUoW,  # noqa: N803
     session = uow.session
     return [
         lists.dataset_json(d, lists.extended_counts(session, d) if _extended(request) else None)
-        for d in lists.list_datasets(session, projectId)
+        for d in reachable_datasets(session, access, lists.list_datasets(session, projectId))
     ]
 
 
@@ -61,7 +62,7 @@ async def create_dataset(request: Request, projectId: int, uow: WriteUoW,  # noq
 @router.get(DATASET)
 def get_dataset(projectId: int, name: str, uow: ReadUoW,  # noqa: N803
                 access: GrantedAccess) -> dict[str, Any]:
-    dataset = lists.get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     return lists.dataset_metadata_json(uow.session, dataset)
 
 
@@ -89,7 +90,7 @@ async def add_property(request: Request, projectId: int, name: str, uow: WriteUo
 @router.get(DATASET + "/entities.csv")
 def download_csv(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa: N803
                  access: GrantedAccess) -> Response:
-    dataset = lists.get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     status, body, headers = csv_download(uow.session, access, dataset,
                                          request.headers.get("if-none-match"))
     headers["Content-Disposition"] = content_disposition(f"{name}.csv")
@@ -102,7 +103,7 @@ def download_csv(request: Request, projectId: int, name: str, uow: ReadUoW,  # n
 def integrity(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa: N803
               access: GrantedAccess, id: str | None = None) -> Response:  # noqa: A002
     session = uow.session
-    dataset = lists.get_dataset(session, projectId, name)
+    dataset = reachable_dataset(session, access, projectId, name)
     ids = [i.strip().lower() for i in (id or "").split(",") if i.strip()]
     return openrosa_response(request, integrity_xml(session, dataset, scope_of(session, access),
                                                     ids))

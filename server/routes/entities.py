@@ -12,8 +12,8 @@ from server.policy_routes import register
 from server.routes.datasets import DATASET, SUCCESS, json_object
 from server.services import entity_records, entity_rest
 from server.services.entities import Writer, current_def, get_entity, list_defs
+from server.services.entity_access import reachable_dataset
 from server.services.entity_csv import scope_of, visible_clause
-from server.services.entity_lists import get_dataset
 from server.services.entity_views import entity_json, history_json, list_entities
 
 router = APIRouter(tags=["entities"])
@@ -41,7 +41,7 @@ def _scoped_entity(session: Any, access: Any, dataset: Any, uuid: str, **kw: Any
 @router.get(ENTITIES)
 def list_all(projectId: int, name: str, uow: ReadUoW, access: GrantedAccess,  # noqa: N803
              deleted: str | None = None) -> list[dict[str, Any]]:
-    dataset = get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     visible = visible_clause(scope_of(uow.session, access))
     return list_entities(uow.session, dataset, deleted=_is_true(deleted), visible=visible)
 
@@ -50,7 +50,7 @@ def list_all(projectId: int, name: str, uow: ReadUoW, access: GrantedAccess,  # 
 async def create(request: Request, projectId: int, name: str, uow: WriteUoW,  # noqa: N803
                  access: GrantedAccess) -> dict[str, Any]:
     body = await json_object(request)
-    dataset = get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     writer = writer_of(request)
     if "entities" in body:
         entity_rest.create_entities(uow.session, dataset, body["entities"], writer)
@@ -65,7 +65,7 @@ async def create(request: Request, projectId: int, name: str, uow: WriteUoW,  # 
 @router.get(ENTITY)
 def get_one(projectId: int, name: str, uuid: str, uow: ReadUoW,  # noqa: N803
             access: GrantedAccess) -> dict[str, Any]:
-    dataset = get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     entity = _scoped_entity(uow.session, access, dataset, uuid)
     return entity_json(entity, current_def(uow.session, entity))
 
@@ -75,7 +75,7 @@ async def patch(request: Request, projectId: int, name: str, uuid: str,  # noqa:
                 uow: WriteUoW, access: GrantedAccess, baseVersion: str | None = None,  # noqa: N803
                 force: str | None = None, resolve: str | None = None) -> dict[str, Any]:
     body = await json_object(request)
-    dataset = get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     _scoped_entity(uow.session, access, dataset, uuid)
     entity = entity_rest.update_entity(
         uow.session, dataset, uuid, body, writer_of(request), base_version=baseVersion,
@@ -89,7 +89,7 @@ async def patch(request: Request, projectId: int, name: str, uuid: str,  # noqa:
 @router.delete(ENTITY)
 def delete(request: Request, projectId: int, name: str, uuid: str, uow: WriteUoW,  # noqa: N803
            access: GrantedAccess) -> dict[str, bool]:
-    dataset = get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     _scoped_entity(uow.session, access, dataset, uuid)
     entity_rest.delete_entity(uow.session, dataset, uuid, writer_of(request))
     uow.commit()
@@ -99,7 +99,7 @@ def delete(request: Request, projectId: int, name: str, uuid: str, uow: WriteUoW
 @router.post(ENTITY + "/restore")
 def restore(request: Request, projectId: int, name: str, uuid: str, uow: WriteUoW,  # noqa: N803
             access: GrantedAccess) -> dict[str, bool]:
-    dataset = get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     _scoped_entity(uow.session, access, dataset, uuid, deleted=True)
     entity_rest.restore_entity(uow.session, dataset, uuid, writer_of(request))
     uow.commit()
@@ -109,7 +109,7 @@ def restore(request: Request, projectId: int, name: str, uuid: str, uow: WriteUo
 @router.get(ENTITY + "/versions")
 def versions(projectId: int, name: str, uuid: str, uow: ReadUoW,  # noqa: N803
              access: GrantedAccess) -> list[dict[str, Any]]:
-    dataset = get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     entity = _scoped_entity(uow.session, access, dataset, uuid)
     return [history_json(d) for d in list_defs(uow.session, entity)]
 

@@ -19,6 +19,7 @@ from server.services.entities import (
     store_result,
     store_state,
 )
+from server.services.entity_access import app_user_datasets
 from server.services.entity_csv import scope_of, visible_clause
 from server.services.entity_lists import find_dataset, property_names
 from server.services.entity_views import history_json
@@ -35,8 +36,10 @@ class EntityKind:
 
     def check_write(self, session: Session, access: Access, project_id: int,
                     container: str) -> None:
-        """The entity list must exist in the project."""
-        if find_dataset(session, project_id, container) is None:
+        """The entity list must exist in the project, and an app user's forms must use it."""
+        dataset = find_dataset(session, project_id, container)
+        allowed = app_user_datasets(session, access)
+        if dataset is None or (allowed is not None and dataset.id not in allowed):
             raise OpRejected("dataset_unknown", f"The entity list {container!r} does not exist.")
 
     def load(self, session: Session, project_id: int, container: str,
@@ -74,6 +77,9 @@ class EntityKind:
         visible = visible_clause(scope_of(session, access))
         if visible is not None:
             query = query.where(visible)
+        allowed = app_user_datasets(session, access)
+        if allowed is not None:
+            query = query.where(col(Entity.dataset_id).in_(sorted(allowed)))
         return [_change(entity, name) for entity, name in session.exec(query)]
 
     def history(self, session: Session, access: Access, project_id: int,
@@ -81,6 +87,9 @@ class EntityKind:
         """Every version of the entity from 1."""
         query = select(Entity).where(Entity.project_id == project_id,
                                      Entity.uuid == record_id.lower())
+        allowed = app_user_datasets(session, access)
+        if allowed is not None:
+            query = query.where(col(Entity.dataset_id).in_(sorted(allowed)))
         visible = visible_clause(scope_of(session, access))
         if visible is not None:
             query = query.where(visible)
