@@ -225,7 +225,10 @@ def bench(backend: str) -> None:
 
 
 def main() -> None:
+    from run_all import python_loop_ms
+
     print(f"loadavg before: {os.getloadavg()[0]:.2f} (the machine is shared; figures are noisy)")
+    print(f"machine.calibration python_loop_ms={python_loop_ms():.0f}", flush=True)
     bench("sqlite")
     if postgres_reachable() is None:
         bench("postgresql")

@@ -176,6 +176,9 @@ def run(backend: str, folder: Path) -> None:
 
 
 def main() -> None:
+    from run_all import python_loop_ms
+
+    print(f"machine.calibration python_loop_ms={python_loop_ms():.0f}", flush=True)
     backends = ["sqlite"] + ([] if postgres_reachable() else ["postgresql"])
     for backend in backends:
         with tempfile.TemporaryDirectory() as folder:
