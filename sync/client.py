@@ -9,7 +9,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 
 from sync.client_model import (
-    ACKNOWLEDGED,
     RETRYABLE_STATUSES,
     LocalRecord,
     PendingOp,
@@ -27,14 +26,12 @@ from sync.client_model import (
     SyncReport,
     SyncUnavailableError,
     backoff_delay,
-    latest_timestamp,
     op_to_wire,
     read_push_results,
     retry_after_seconds,
 )
-from sync.client_store import ClientStore
-from sync.hlc import Clock, Timestamp
-from sync.ops import Attachment, Op, OpType
+from sync.client_replica import LocalReplica
+from sync.ops import Op, OpType
 
 __all__ = [
     "DeviceClient",
@@ -94,26 +91,14 @@ class DeviceClient:
         self._gzip_min_bytes = gzip_min_bytes
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._store = ClientStore(os.fspath(store_path), device_id)
-        self._claim_store(str(project_id))
-        saved = self._store.get_meta("hlc")
-        last = Timestamp.parse(saved) if saved else None
-        self._clock = Clock(device_id, self._now_ms, last)
+        self._replica = LocalReplica(store_path, device_id, str(project_id), self._now_ms)
+        self._store = self._replica.store
         self._http = httpx.Client(
             base_url=base_url,
             transport=transport,
             timeout=timeout_s,
             headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"},
         )
-
-    def _claim_store(self, project_id: str) -> None:
-        with self._store.transaction():
-            for key, value in (("device_id", self.device_id), ("project_id", project_id)):
-                stored = self._store.get_meta(key)
-                if stored is None:
-                    self._store.set_meta(key, value)
-                elif stored != value:
-                    raise ValueError(f"{key} is {value!r} but the store belongs to {stored!r}")
 
     def close(self) -> None:
         """Close the HTTP connection and the local store."""
@@ -145,13 +130,13 @@ class DeviceClient:
         fields refer to them) to local files, uploaded by the next ``sync()``.
         """
         record_id = f"uuid:{uuid.uuid4()}"
-        self._write("submission", form_id, record_id, fields, False, attachments)
+        self._replica.write("submission", form_id, record_id, fields, False, attachments)
         return record_id
 
     def create_entity(self, dataset: str, fields: Mapping[str, Any]) -> str:
         """Create a new entity of a dataset offline; return its uuid."""
         record_id = str(uuid.uuid4())
-        self._write("entity", dataset, record_id, fields, False, None)
+        self._replica.write("entity", dataset, record_id, fields, False, None)
         return record_id
 
     def edit(
@@ -167,7 +152,8 @@ class DeviceClient:
         Only the given fields are sent, with the version this device last saw as base, so
         fields others changed meanwhile are merged rather than overwritten.
         """
-        return self._write(type, form_or_dataset, record_id, fields, False, attachments).op_id
+        op = self._replica.write(type, form_or_dataset, record_id, fields, False, attachments)
+        return op.op_id
 
     def edit_entity(self, dataset: str, record_id: str, fields: Mapping[str, Any]) -> str:
         """Change some properties of an entity offline; return the op id."""
@@ -176,41 +162,7 @@ class DeviceClient:
     def delete(self, type: OpType, form_or_dataset: str, record_id: str) -> str:
         """Delete a record offline; return the op id (an edit made concurrently elsewhere wins
         and opens a conflict on the server)."""
-        return self._write(type, form_or_dataset, record_id, {}, True, None).op_id
-
-    def _write(
-        self,
-        kind: OpType,
-        target: str,
-        record_id: str,
-        fields: Mapping[str, Any],
-        deleted: bool,
-        files: Mapping[str, str | os.PathLike[str]] | None,
-    ) -> Op:
-        hashed = [(name, str(path), _sha256_of(path)) for name, path in (files or {}).items()]
-        with self._store.transaction():
-            known_target, version = self._store.known(kind, record_id)
-            if known_target is not None and known_target != target:
-                raise ValueError(f"{record_id} belongs to {known_target!r}, not {target!r}")
-            op = Op(
-                op_id=str(uuid.uuid4()),
-                device_id=self.device_id,
-                client_seq=self._store.take_client_seq(),
-                type=kind,
-                record_id=record_id,
-                hlc=self._clock.tick().encode(),
-                fields=dict(fields),
-                base_version=version,
-                deleted=deleted,
-                form_id=target if kind == "submission" else None,
-                dataset=target if kind == "entity" else None,
-                attachments=tuple(Attachment(name, sha) for name, _, sha in hashed),
-            )
-            self._store.add_op(op, target)
-            for _, path, sha in hashed:
-                self._store.queue_blob(sha, path)
-            self._store.set_meta("hlc", self._clock.last.encode())
-        return op
+        return self._replica.write(type, form_or_dataset, record_id, {}, True, None).op_id
 
     # what the app shows
 
@@ -276,27 +228,13 @@ class DeviceClient:
                 resynced = True
                 continue
             page = _json_answer(response, "pull")
-            self._save_page(page, cursor)
+            self._replica.save_page(page, cursor)
             pulled += len(page["changes"])
             forms.extend(page.get("forms") or [])
             if not page.get("has_more"):
                 break
         pending = self._store.outbox_size()
         return SyncReport(pulled=pulled, resynced=resynced, pending=pending, forms=tuple(forms))
-
-    def _save_page(self, page: Mapping[str, Any], cursor: str | None) -> None:
-        changes = page.get("changes")
-        if not isinstance(changes, list) or "cursor" not in page:
-            raise SyncError("pull answer without changes or cursor", body=page)
-        if page.get("has_more") and not changes and page["cursor"] == cursor:
-            raise SyncError("pull answer has more but does not move the cursor", body=page)
-        with self._store.transaction():
-            for change in changes:
-                self._store.apply_change(change)
-            for form in page.get("forms") or []:
-                self._store.save_form(form)
-            self._store.set_meta("cursor", str(page["cursor"]))
-            self._receive(change.get("hlc") for change in changes)
 
     def _push(self) -> list[PushResult]:
         results: list[PushResult] = []
@@ -319,28 +257,8 @@ class DeviceClient:
         )
         answer = _json_answer(response, "push")
         results = read_push_results(answer, ops)
-        with self._store.transaction():
-            for op, result in zip(ops, results, strict=True):
-                self._record_result(op, result)
-            self._receive([answer.get("server_hlc")])
+        self._replica.record_push_answer(ops, results, answer.get("server_hlc"))
         return results
-
-    def _record_result(self, op: Op, result: PushResult) -> None:
-        # A duplicate repeats the stored answer: with an error it is a rejection whose first
-        # answer was lost, and it must reach the rejected table all the same.
-        if result.status == "rejected" or (result.status == "duplicate" and result.error):
-            self._store.reject(op, result.error or {"code": "rejected"})
-        elif result.status in ACKNOWLEDGED:
-            self._store.acknowledge(op, result)
-        else:
-            self._store.defer(op, result.error)
-
-    def _receive(self, hlcs: Iterable[Any]) -> None:
-        """Advance the clock past every server timestamp seen (inside the caller's transaction)."""
-        latest = latest_timestamp(hlcs)
-        if latest is not None:
-            self._clock.receive(latest)
-            self._store.set_meta("hlc", self._clock.last.encode())
 
     def _upload_blobs(self) -> tuple[int, list[str]]:
         """Upload every queued file; a file that fails is reported and tried again next sync
@@ -412,11 +330,3 @@ def _json_answer(response: httpx.Response, what: str) -> dict[str, Any]:
     if response.status_code != 200 or not isinstance(body, dict):
         raise SyncError(f"{what} answered {response.status_code}", response.status_code, body)
     return body
-
-
-def _sha256_of(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
