@@ -49,6 +49,16 @@ def test_db_upgrade_and_user_create_from_another_folder(tmp_path) -> None:
     assert changed.returncode == 0, changed.stderr
 
 
+def test_the_commands_of_other_modules_run_as_python_m_server_cli(tmp_path) -> None:
+    url = {"KENESH_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+           "KENESH_DATA_DIR": str(tmp_path / "data")}
+    run_kenesh(["db", "upgrade"], tmp_path, url)
+    purged = run_kenesh(["purge", "--days", "0"], tmp_path, url)
+    assert purged.returncode == 0, purged.stderr
+    assert purged.stdout.startswith("purged 0 submissions and 0 files deleted before ")
+    assert run_kenesh(["export", "--help"], tmp_path, url).returncode == 0
+
+
 def test_user_create_refuses_a_short_password_in_one_line(tmp_path) -> None:
     url = {"KENESH_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
     run_kenesh(["db", "upgrade"], tmp_path, url)
