@@ -1,4 +1,4 @@
-"""`kenesh purge`: empty the submission trash of what was deleted long enough ago.
+"""`kenesh purge`: empty the trash (submissions, entities) of what was deleted long enough ago.
 
 ODK Central purges its trash after 30 days from a daily cron job; Kenesh leaves the schedule
 to the operator (cron or a systemd timer: see the README) and does the same work here.
@@ -16,7 +16,7 @@ from server.db import unit_of_work
 from server.models import Blob
 from server.models.base import iso, utcnow
 from server.services.audit import record_audit
-from server.services.submission_trash import purge_trash
+from server.services.trash import purge_trash
 from server.settings import get_settings
 from server.storage import blob_file
 
@@ -27,14 +27,16 @@ def purge(
         30, "--days", min=0, help="Purge submissions deleted more than this many days ago."
     ),
 ) -> None:
-    """Remove for good the submissions deleted more than DAYS days ago, and their files."""
+    """Remove for good the submissions and entities deleted more than DAYS days ago, and the
+    submissions' files."""
     engine = _engine()
     _check_database(engine)
     cutoff = utcnow() - timedelta(days=days)
     with unit_of_work(engine) as uow:
         report = purge_trash(uow.session, cutoff)
         record_audit(uow.session, None, "submission.purge", None, {
-            "submissions": report.submissions, "files": report.blobs, "deletedBefore": iso(cutoff),
+            "submissions": report.submissions, "entities": report.entities, "files": report.blobs,
+            "deletedBefore": iso(cutoff),
             "via": "cli",
         })
         uow.commit()
@@ -45,5 +47,5 @@ def purge(
             if uow.session.exec(select(Blob.id).where(Blob.path == path)).first() is None:
                 blob_file(data_dir, path).unlink(missing_ok=True)
     engine.dispose()
-    typer.echo(f"purged {report.submissions} submissions and {report.blobs} files"
-               f" deleted before {iso(cutoff)}")
+    typer.echo(f"purged {report.submissions} submissions, {report.entities} entities and"
+               f" {report.blobs} files deleted before {iso(cutoff)}")

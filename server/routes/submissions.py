@@ -17,8 +17,8 @@ from server.models import Submission
 from server.policy import authorize_form
 from server.policy_routes import register
 from server.routes.form_access import blob_response, readable_form
-from server.services import submission_trash as trash
 from server.services import submission_views as views
+from server.services import trash
 from server.services.audit import record_audit, request_id_of
 from server.services.scope import load_scope, scope_filter
 from server.services.submissions import (

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from server.models.base import utcnow
-from server.services.submission_trash import purge_trash
+from server.services.trash import purge_trash
 from server.settings import get_settings
 from tests.factories import headers_for, make_user
 from tests.odk.conftest import OPENROSA, Setup, instance_xml
@@ -164,9 +164,9 @@ def test_kenesh_purge_empties_the_trash_and_deletes_the_files(
         purged = CliRunner().invoke(app, ["purge", "--days", "0"])
     finally:
         get_settings.cache_clear()
-    assert kept.exit_code == 0 and "purged 0 submissions and 0 files" in kept.output
+    assert kept.exit_code == 0 and "purged 0 submissions, 0 entities and 0 files" in kept.output
     assert purged.exit_code == 0, purged.output
-    assert "purged 1 submissions and 1 files" in purged.output
+    assert "purged 1 submissions, 0 entities and 1 files" in purged.output
     assert _listed(client, odk, deleted="true") == []
     assert len(before - _blob_files(settings.data_dir)) == 1
     assert _audit_actions(engine)[-2:] == ["submission.purge", "submission.purge"]

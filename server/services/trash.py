@@ -1,12 +1,13 @@
-"""The submission trash, as in ODK Central: a deleted submission stays restorable for a while
+"""The trash, as in ODK Central: a deleted submission (or entity) stays restorable for a while
 (30 days by default), then ``kenesh purge`` removes it for good.
 
 Deleting only marks the record: it leaves lists, exports, OData and the sync feed (devices
 drop it), and its instanceID cannot be sent again. Restoring brings it back everywhere, as a
 change devices pull. Purging deletes its versions, attachments, comments and open conflicts,
 and the files no other record or form uses: an incident report a manager deleted must not
-linger on disk. Devices whose sync cursor predates a purged delete pull again from scratch
-(the project's sync horizon moves; see server/services/sync_pull.py).
+linger on disk. Entities go the same way (their versions and open conflicts). Devices whose
+sync cursor predates a purged delete pull again from scratch (the project's sync horizon
+moves; see server/services/sync_pull.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from server import errors
 from server.errors import Problem
 from server.models import (
     Blob,
+    Entity,
     Form,
     FormAttachment,
     FormDef,
@@ -81,36 +83,56 @@ class PurgeReport:
     """What a purge removed; ``files`` are blob paths to unlink once the purge has committed."""
 
     submissions: int = 0
+    entities: int = 0
     blobs: int = 0
     files: list[str] = field(default_factory=list)
 
 
 def purge_trash(session: Session, deleted_before: datetime) -> PurgeReport:
-    """Remove for good every submission deleted before ``deleted_before`` (never commits)."""
+    """Remove for good every submission and entity deleted before ``deleted_before`` (never
+    commits)."""
     doomed = session.exec(
         select(Submission.id, Submission.project_id, Submission.instance_id,
                Submission.change_seq)
         .where(col(Submission.deleted_at).is_not(None), col(Submission.deleted_at) < deleted_before)
     ).all()
     if not doomed:
-        return PurgeReport()
+        return PurgeReport(entities=purge_entity_trash(session, deleted_before))
     ids = [row[0] for row in doomed]
-    blob_ids = set(session.exec(
+    blob_ids: set[int | None] = set(session.exec(
         select(SubmissionAttachment.blob_id)
         .join(SubmissionDef, col(SubmissionDef.id) == SubmissionAttachment.submission_def_id)
         .where(col(SubmissionDef.submission_id).in_(ids),
                col(SubmissionAttachment.blob_id).is_not(None))
     ).all())
-    for project_id, instance_ids in _by_project(doomed).items():
-        session.execute(delete(SyncConflict).where(
-            SyncConflict.project_id == project_id, SyncConflict.type == "submission",
-            col(SyncConflict.record_id).in_(instance_ids),
-        ))
+    _drop_conflicts_and_move_horizons(session, "submission", doomed)
     session.execute(delete(Submission).where(col(Submission.id).in_(ids)))
+    files = _drop_unused_blobs(session, {b for b in blob_ids if b is not None})
+    return PurgeReport(submissions=len(ids), entities=purge_entity_trash(session, deleted_before),
+                       blobs=len(files), files=files)
+
+
+def purge_entity_trash(session: Session, deleted_before: datetime) -> int:
+    """Remove for good every entity deleted before ``deleted_before``; how many (no commit)."""
+    doomed = session.exec(
+        select(Entity.id, Entity.project_id, Entity.uuid, Entity.change_seq)
+        .where(col(Entity.deleted_at).is_not(None), col(Entity.deleted_at) < deleted_before)
+    ).all()
+    if doomed:
+        _drop_conflicts_and_move_horizons(session, "entity", doomed)
+        session.execute(delete(Entity).where(col(Entity.id).in_([row[0] for row in doomed])))
+    return len(doomed)
+
+
+def _drop_conflicts_and_move_horizons(session: Session, kind: str, doomed: Any) -> None:
+    """`doomed`: (id, project id, record id, change number) of the records about to go."""
+    for project_id, record_ids in _by_project(doomed).items():
+        session.execute(delete(SyncConflict).where(
+            SyncConflict.project_id == project_id, SyncConflict.type == kind,
+            col(SyncConflict.record_id).in_(record_ids),
+        ))
     for project_id, seq in _highest_stamp(doomed).items():
         move_horizon(session, project_id, seq)
-    files = _drop_unused_blobs(session, {b for b in blob_ids if b is not None})
-    return PurgeReport(submissions=len(ids), blobs=len(files), files=files)
 
 
 def _by_project(doomed: Any) -> dict[int, list[str]]:
