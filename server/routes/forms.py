@@ -14,7 +14,8 @@ from server.auth.deps import GrantedAccess
 from server.db import UnitOfWork
 from server.errors import Problem
 from server.http.deps import EngineDep, ReadUoW, SettingsDep, WriteUoW
-from server.policy import Access
+from server.models.base import iso
+from server.policy import Access, authorize
 from server.policy_routes import register
 from server.routes.form_access import (
     KEY_PREFIX,
@@ -43,9 +44,18 @@ FORM = FORMS + "/{xmlFormId}"
 
 @router.get(FORMS, response_model=None)
 def list_forms(
-    projectId: int, request: Request, uow: ReadUoW, access: GrantedAccess  # noqa: N803
+    projectId: int, request: Request, uow: ReadUoW, access: GrantedAccess,  # noqa: N803
+    deleted: bool = False,
 ) -> Response:
-    """Forms of the project; drafts only for managers, closed forms not for data collectors."""
+    """Forms of the project; drafts only for managers, closed forms not for data collectors;
+    with `deleted=true`, the trash (for those who may delete forms)."""
+    if deleted:
+        authorize(uow.session, access.principal, "form.delete", projectId)
+        return json_response([
+            {"id": f.id, **form_json(f, form_service.shown_definition(uow.session, f)),
+             "deletedAt": iso(f.deleted_at)}
+            for f in form_lifecycle.deleted_forms(uow.session, projectId)
+        ])
     views = form_service.list_forms(
         uow.session, projectId,
         include_drafts=may_manage(access), include_closed=sees_closed_forms(access),
@@ -133,6 +143,23 @@ def delete_form(
     return json_response({"success": True})
 
 
+@router.post(FORMS + "/{formId}/restore", response_model=None)
+def restore_form(
+    projectId: int, formId: str, request: Request, uow: WriteUoW,  # noqa: N803
+    access: GrantedAccess,
+) -> Response:
+    """Take a deleted form out of the trash by its numeric id (as listed by ?deleted=true)."""
+    if not formId.isdigit():
+        raise Problem(errors.REQUEST_INVALID, "A form is restored by its numeric id.")
+    form = form_lifecycle.restore_form(uow.session, projectId, int(formId))
+    record_audit(
+        uow.session, access.principal.actor_id, "form.restore",
+        _target(projectId, form.xml_form_id), request_id=request_id_of(request),
+    )
+    uow.commit()
+    return json_response({"success": True})
+
+
 @router.get(FORM + "/versions", response_model=None)
 def list_versions(
     projectId: int, xmlFormId: str, request: Request, uow: ReadUoW,  # noqa: N803
@@ -165,6 +192,7 @@ register({
     ("POST", V1 + FORMS): "form.create",
     ("PATCH", V1 + FORM): "form.update",
     ("DELETE", V1 + FORM): "form.delete",
+    ("POST", V1 + FORMS + "/{formId}/restore"): "form.delete",
     ("GET", V1 + FORM + "/versions"): "form.read",
     **{("GET", V1 + path): "form.read" for path in _CURRENT_PATHS + _VERSION_PATHS},
     **{("GET", KEY_PREFIX + path): "form.read" for path in _DEVICE_PATHS},

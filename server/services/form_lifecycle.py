@@ -158,6 +158,27 @@ def delete_form(session: Session, form: Form) -> None:
     _touch(session, form)
 
 
+def deleted_forms(session: Session, project_id: int) -> list[Form]:
+    """The project's forms in the trash, most recently deleted first."""
+    return list(session.exec(
+        select(Form).where(Form.project_id == project_id, col(Form.deleted_at).is_not(None))
+        .order_by(col(Form.deleted_at).desc(), col(Form.id).desc())
+    ))
+
+
+def restore_form(session: Session, project_id: int, form_id: int) -> Form:
+    """Take a form out of the trash by its numeric id, as Central does: several deleted forms
+    may share an xmlFormId. 404 unless it is deleted; 409 while a live form uses its id."""
+    form = session.get(Form, form_id)
+    if form is None or form.project_id != project_id or form.deleted_at is None:
+        raise Problem(errors.NOT_FOUND, f"No deleted form {form_id} in this project.")
+    if find_form(session, project_id, form.xml_form_id) is not None:
+        raise Problem(errors.FORM_EXISTS, f"A live form already uses {form.xml_form_id!r}.")
+    form.deleted_at = None
+    _touch(session, form)
+    return form
+
+
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
