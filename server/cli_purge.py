@@ -24,7 +24,8 @@ from server.storage import blob_file
 @app.command("purge")
 def purge(
     days: int = typer.Option(
-        30, "--days", min=0, help="Purge submissions deleted more than this many days ago."
+        30, "--days", min=0,
+        help="Purge submissions and entities deleted more than this many days ago.",
     ),
 ) -> None:
     """Remove for good the submissions and entities deleted more than DAYS days ago, and the
