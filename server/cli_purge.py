@@ -1,4 +1,4 @@
-"""`kenesh purge`: empty the trash (submissions, entities) of what was deleted long enough ago.
+"""`kenesh purge`: empty the trash (submissions, forms, entities) of what was deleted long ago.
 
 ODK Central purges its trash after 30 days from a daily cron job; Kenesh leaves the schedule
 to the operator (cron or a systemd timer: see the README) and does the same work here.
@@ -25,18 +25,19 @@ from server.storage import blob_file
 def purge(
     days: int = typer.Option(
         30, "--days", min=0,
-        help="Purge submissions and entities deleted more than this many days ago.",
+        help="Purge submissions, forms and entities deleted more than this many days ago.",
     ),
 ) -> None:
-    """Remove for good the submissions and entities deleted more than DAYS days ago, and the
-    submissions' files."""
+    """Remove for good the submissions, forms and entities deleted more than DAYS days ago,
+    and the files nothing else uses."""
     engine = _engine()
     _check_database(engine)
     cutoff = utcnow() - timedelta(days=days)
     with unit_of_work(engine) as uow:
         report = purge_trash(uow.session, cutoff)
         record_audit(uow.session, None, "submission.purge", None, {
-            "submissions": report.submissions, "entities": report.entities, "files": report.blobs,
+            "submissions": report.submissions, "forms": report.forms,
+            "entities": report.entities, "files": report.blobs,
             "deletedBefore": iso(cutoff),
             "via": "cli",
         })
@@ -48,5 +49,5 @@ def purge(
             if uow.session.exec(select(Blob.id).where(Blob.path == path)).first() is None:
                 blob_file(data_dir, path).unlink(missing_ok=True)
     engine.dispose()
-    typer.echo(f"purged {report.submissions} submissions, {report.entities} entities and"
-               f" {report.blobs} files deleted before {iso(cutoff)}")
+    typer.echo(f"purged {report.submissions} submissions, {report.forms} forms,"
+               f" {report.entities} entities and {report.blobs} files deleted before {iso(cutoff)}")

@@ -1,11 +1,12 @@
-"""The trash, as in ODK Central: a deleted submission (or entity) stays restorable for a while
-(30 days by default), then ``kenesh purge`` removes it for good.
+"""The trash, as in ODK Central: a deleted submission, form or entity stays restorable for a
+while (30 days by default), then ``kenesh purge`` removes it for good.
 
 Deleting only marks the record: it leaves lists, exports, OData and the sync feed (devices
 drop it), and its instanceID cannot be sent again. Restoring brings it back everywhere, as a
 change devices pull. Purging deletes its versions, attachments, comments and open conflicts,
 and the files no other record or form uses: an incident report a manager deleted must not
-linger on disk. Entities go the same way (their versions and open conflicts). Devices whose
+linger on disk. A purged form takes all its submissions, versions and media files with it;
+entities go with their versions and open conflicts. Devices whose
 sync cursor predates a purged delete pull again from scratch (the project's sync horizon
 moves; see server/services/sync_pull.py).
 """
@@ -83,33 +84,66 @@ class PurgeReport:
     """What a purge removed; ``files`` are blob paths to unlink once the purge has committed."""
 
     submissions: int = 0
+    forms: int = 0
     entities: int = 0
     blobs: int = 0
     files: list[str] = field(default_factory=list)
 
 
 def purge_trash(session: Session, deleted_before: datetime) -> PurgeReport:
-    """Remove for good every submission and entity deleted before ``deleted_before`` (never
-    commits)."""
+    """Remove for good every submission, form (with all its submissions) and entity deleted
+    before ``deleted_before`` (never commits)."""
+    blob_ids: set[int] = set()
+    report = PurgeReport()
+    report.submissions = _purge_submissions(session, _in_trash(Submission, deleted_before),
+                                            blob_ids)
+    forms = list(session.exec(select(Form.id).where(_in_trash(Form, deleted_before))).all())
+    if forms:
+        report.submissions += _purge_submissions(session, col(Submission.form_id).in_(forms),
+                                                 blob_ids)
+        blob_ids |= _form_blobs(session, forms)
+        session.execute(delete(Form).where(col(Form.id).in_(forms)))  # versions and files follow
+        report.forms = len(forms)
+    report.entities = purge_entity_trash(session, deleted_before)
+    report.files = _drop_unused_blobs(session, blob_ids)
+    report.blobs = len(report.files)
+    return report
+
+
+def _in_trash(model: Any, deleted_before: datetime) -> Any:
+    return col(model.deleted_at).is_not(None) & (col(model.deleted_at) < deleted_before)
+
+
+def _purge_submissions(session: Session, condition: Any, blob_ids: set[int]) -> int:
+    """Delete the submissions matching `condition`; add the blobs they used to `blob_ids`."""
     doomed = session.exec(
         select(Submission.id, Submission.project_id, Submission.instance_id,
-               Submission.change_seq)
-        .where(col(Submission.deleted_at).is_not(None), col(Submission.deleted_at) < deleted_before)
+               Submission.change_seq).where(condition)
     ).all()
     if not doomed:
-        return PurgeReport(entities=purge_entity_trash(session, deleted_before))
+        return 0
     ids = [row[0] for row in doomed]
-    blob_ids: set[int | None] = set(session.exec(
+    blob_ids |= {b for b in session.exec(
         select(SubmissionAttachment.blob_id)
         .join(SubmissionDef, col(SubmissionDef.id) == SubmissionAttachment.submission_def_id)
-        .where(col(SubmissionDef.submission_id).in_(ids),
-               col(SubmissionAttachment.blob_id).is_not(None))
-    ).all())
+        .where(col(SubmissionDef.submission_id).in_(ids))
+    ).all() if b is not None}
     _drop_conflicts_and_move_horizons(session, "submission", doomed)
     session.execute(delete(Submission).where(col(Submission.id).in_(ids)))
-    files = _drop_unused_blobs(session, {b for b in blob_ids if b is not None})
-    return PurgeReport(submissions=len(ids), entities=purge_entity_trash(session, deleted_before),
-                       blobs=len(files), files=files)
+    return len(ids)
+
+
+def _form_blobs(session: Session, form_ids: list[int]) -> set[int]:
+    """The blobs of the forms' versions: uploaded XLSForms and media files."""
+    definitions = list(session.exec(
+        select(FormDef.id, FormDef.xlsx_blob_id).where(col(FormDef.form_id).in_(form_ids))
+    ).all())
+    found = {blob for _, blob in definitions if blob is not None}
+    if definitions:
+        found |= {b for b in session.exec(select(FormAttachment.blob_id).where(
+            col(FormAttachment.form_def_id).in_([i for i, _ in definitions])
+        )).all() if b is not None}
+    return found
 
 
 def purge_entity_trash(session: Session, deleted_before: datetime) -> int:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-from tests.forms_api.conftest import Api, xlsform
+from server.models.base import utcnow
+from tests.forms_api.conftest import XLSX, Api, xlsform
 
 SUBMISSION = (b'<data id="simple" version="1"><age>30</age><village>Ak-Sai</village>'
               b"<meta><instanceID>uuid:trash-1</instanceID></meta></data>")
@@ -82,3 +85,41 @@ def test_only_those_who_may_delete_forms_see_the_trash_or_restore(
     assert refused.status_code == 403
     restore = analyst.post(f"/v1/projects/{project_id}/forms/{deleted['id']}/restore")
     assert restore.status_code == 403
+
+
+def test_purge_removes_a_form_deleted_long_ago_with_its_submissions_and_workbook(
+    sign_in_as: Callable[..., Api], project_id: int, engine: Any, settings: Any
+) -> None:
+    from sqlmodel import Session
+
+    from server.services.trash import purge_trash
+
+    manager = sign_in_as("manager")
+    workbook = (Path(__file__).resolve().parents[2] / "forms" / "examples"
+                / "open_day_consultation.xlsx").read_bytes()
+    uploaded = manager.upload(project_id, workbook, content_type=XLSX, publish=True,
+                              ignore_warnings=True)
+    assert uploaded.status_code == 200, uploaded.text
+    manager.upload(project_id, xlsform(), publish=True)
+    assert manager.post(f"/v1/projects/{project_id}/forms/simple/submissions", SUBMISSION,
+                        "application/xml").status_code == 200
+    blobs_before = {p for p in (settings.data_dir / "blobs").rglob("*") if p.is_file()}
+    manager.delete(f"/v1/projects/{project_id}/forms/open_day_consultation")
+    [deleted] = _trash(manager, project_id)
+
+    with Session(engine) as session:
+        report = purge_trash(session, utcnow() + timedelta(seconds=1))
+        session.commit()
+
+    assert (report.forms, report.blobs) == (1, 1)
+    assert _trash(manager, project_id) == []
+    gone = manager.post(f"/v1/projects/{project_id}/forms/{deleted['id']}/restore")
+    assert gone.status_code == 404
+    with engine.connect() as conn:
+        versions = conn.execute(text("SELECT count(*) FROM form_defs WHERE form_id = :f"),
+                                {"f": deleted["id"]}).scalar()
+    assert versions == 0
+    # The workbook's file, for the command to unlink once the purge has committed.
+    assert settings.data_dir / report.files[0] in blobs_before
+    kept = manager.get(f"/v1/projects/{project_id}/forms/simple/submissions").json()
+    assert [s["instanceId"] for s in kept] == ["uuid:trash-1"]

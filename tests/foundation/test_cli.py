@@ -55,7 +55,7 @@ def test_the_commands_of_other_modules_run_as_python_m_server_cli(tmp_path) -> N
     run_kenesh(["db", "upgrade"], tmp_path, url)
     purged = run_kenesh(["purge", "--days", "0"], tmp_path, url)
     assert purged.returncode == 0, purged.stderr
-    assert purged.stdout.startswith("purged 0 submissions, 0 entities and 0 files deleted before ")
+    assert purged.stdout.startswith("purged 0 submissions, 0 forms, 0 entities and 0 files deleted before ")
     assert run_kenesh(["export", "--help"], tmp_path, url).returncode == 0
 
 

@@ -164,9 +164,9 @@ def test_kenesh_purge_empties_the_trash_and_deletes_the_files(
         purged = CliRunner().invoke(app, ["purge", "--days", "0"])
     finally:
         get_settings.cache_clear()
-    assert kept.exit_code == 0 and "purged 0 submissions, 0 entities and 0 files" in kept.output
+    assert kept.exit_code == 0 and "purged 0 submissions, 0 forms, 0 entities and 0 files" in kept.output
     assert purged.exit_code == 0, purged.output
-    assert "purged 1 submissions, 0 entities and 1 files" in purged.output
+    assert "purged 1 submissions, 0 forms, 0 entities and 1 files" in purged.output
     assert _listed(client, odk, deleted="true") == []
     assert len(before - _blob_files(settings.data_dir)) == 1
     assert _audit_actions(engine)[-2:] == ["submission.purge", "submission.purge"]
