@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import typer
-from sqlmodel import select
+from sqlmodel import col, select
 
 from server.cli import _check_database, _engine, app
 from server.db import unit_of_work
@@ -44,10 +44,12 @@ def purge(
         uow.commit()
     data_dir = get_settings().data_dir
     with unit_of_work(engine, write=False) as uow:
-        for path in report.files:
-            # The same content may have been uploaded again since the rows went: keep it then.
-            if uow.session.exec(select(Blob.id).where(Blob.path == path)).first() is None:
-                blob_file(data_dir, path).unlink(missing_ok=True)
+        # The same content may have been uploaded again since the rows went: keep it then.
+        stored_again = set(uow.session.exec(
+            select(Blob.path).where(col(Blob.path).in_(report.files))
+        ).all()) if report.files else set()
+    for path in set(report.files) - stored_again:
+        blob_file(data_dir, path).unlink(missing_ok=True)
     engine.dispose()
     typer.echo(f"purged {report.submissions} submissions, {report.forms} forms,"
                f" {report.entities} entities and {report.blobs} files deleted before {iso(cutoff)}")

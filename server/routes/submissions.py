@@ -52,9 +52,12 @@ def _record(session: Any, access: Any, project_id: int, xml_form_id: str, instan
     return form, _scoped_submission(session, access, form, instance_id)
 
 
-def _scoped_submission(session: Any, access: Any, form: Any, instance_id: str) -> Any:
+def _scoped_submission(
+    session: Any, access: Any, form: Any, instance_id: str, *, deleted: bool = False
+) -> Any:
     return get_submission(
-        session, form, unquote(instance_id), visible=_in_scope(session, access, form)
+        session, form, unquote(instance_id), visible=_in_scope(session, access, form),
+        deleted=deleted,
     )
 
 
@@ -182,9 +185,7 @@ def restore(
     access: GrantedAccess,
 ) -> dict[str, bool]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = trash.deleted_submission(
-        uow.session, form, unquote(instanceId), visible=_in_scope(uow.session, access, form)
-    )
+    submission = _scoped_submission(uow.session, access, form, instanceId, deleted=True)
     trash.restore_submission(
         uow.session, submission, access.principal.actor_id, request_id_of(request)
     )

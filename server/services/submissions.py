@@ -191,19 +191,22 @@ def _definition_query() -> SelectOfScalar[SubmissionDef]:
 
 
 def get_submission(
-    session: Session, form: Form, instance_id: str, *, visible: Any = None
+    session: Session, form: Form, instance_id: str, *, visible: Any = None,
+    deleted: bool = False,
 ) -> Submission:
-    """A live submission by its (first) instanceID; 404 otherwise, also when out of scope."""
-    query = select(Submission).where(
-        Submission.form_id == form.id,
-        Submission.instance_id == instance_id,
-        col(Submission.deleted_at).is_(None),
-    )
+    """A live submission (with `deleted`, one in the trash) by its (first) instanceID; 404
+    otherwise, also when out of scope."""
+    trashed = col(Submission.deleted_at).is_not(None)
+    query = select(Submission).where(Submission.form_id == form.id,
+                                     Submission.instance_id == instance_id,
+                                     trashed if deleted else ~trashed)
     if visible is not None:
         query = query.where(visible)
     found = session.exec(query).first()
     if found is None:
-        raise Problem(errors.NOT_FOUND, f"Submission {instance_id!r} does not exist.")
+        detail = (f"No deleted submission {instance_id!r}." if deleted
+                  else f"Submission {instance_id!r} does not exist.")
+        raise Problem(errors.NOT_FOUND, detail)
     return found
 
 

@@ -12,9 +12,9 @@ do not have this property on PostgreSQL (numbers are drawn at insert, commits ha
 order), which is why they are not used.
 
 Retention: deleted records may be purged once every device had the chance to see the delete
-(``purge_deleted``). The project's ``sync_horizons.change_seq`` then records the highest purged
-stamp, and a cursor below it answers 410: its holder may have missed a delete and must pull
-from scratch (the device client does so and keeps its outbox).
+(``kenesh purge``, server/services/trash.py). The project's ``sync_horizons.change_seq`` then
+records the highest purged stamp, and a cursor below it answers 410: its holder may have missed
+a delete and must pull from scratch (the device client does so and keeps its outbox).
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from server import errors
 from server.errors import Problem
-from server.models import Form, FormAssignment, FormDef, Submission, SyncHorizon
+from server.models import Form, FormAssignment, FormDef, SyncHorizon
 from server.models.base import iso, utcnow
 from server.policy import APP_USER, Access
 from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
@@ -125,23 +124,6 @@ def _published_forms(
         }
         for form, definition in rows
     ]
-
-
-def purge_deleted(session: Session, project_id: int, up_to_seq: int) -> int:
-    """Drop deleted submissions stamped at or below ``up_to_seq`` and move the horizon there.
-
-    Devices holding a cursor below the horizon get 410 and pull from scratch, so no device
-    keeps a record whose delete it can no longer see. Returns the number of records dropped.
-    """
-    doomed = select(Submission.id).where(
-        Submission.project_id == project_id, col(Submission.deleted_at).is_not(None),
-        col(Submission.change_seq) <= up_to_seq,
-    )
-    ids = list(session.exec(doomed))
-    if ids:
-        session.execute(delete(Submission).where(col(Submission.id).in_(ids)))
-    move_horizon(session, project_id, up_to_seq)
-    return len(ids)
 
 
 def move_horizon(session: Session, project_id: int, purged_seq: int) -> None:

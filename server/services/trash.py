@@ -20,8 +20,6 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from server import errors
-from server.errors import Problem
 from server.models import (
     Blob,
     Entity,
@@ -50,23 +48,6 @@ def delete_submission(
                  {"formId": submission.form_id}, request_id)
 
 
-def deleted_submission(
-    session: Session, form: Form, instance_id: str, *, visible: Any = None
-) -> Submission:
-    """A submission of the form that is in the trash; 404 otherwise (also when out of scope)."""
-    query = select(Submission).where(
-        Submission.form_id == form.id,
-        Submission.instance_id == instance_id,
-        col(Submission.deleted_at).is_not(None),
-    )
-    if visible is not None:
-        query = query.where(visible)
-    found = session.exec(query).first()
-    if found is None:
-        raise Problem(errors.NOT_FOUND, f"No deleted submission {instance_id!r}.")
-    return found
-
-
 def restore_submission(
     session: Session, submission: Submission, actor_id: int | None, request_id: str | None
 ) -> None:
@@ -86,8 +67,12 @@ class PurgeReport:
     submissions: int = 0
     forms: int = 0
     entities: int = 0
-    blobs: int = 0
     files: list[str] = field(default_factory=list)
+
+    @property
+    def blobs(self) -> int:
+        """How many stored files the purge released."""
+        return len(self.files)
 
 
 def purge_trash(session: Session, deleted_before: datetime) -> PurgeReport:
@@ -106,7 +91,6 @@ def purge_trash(session: Session, deleted_before: datetime) -> PurgeReport:
         report.forms = len(forms)
     report.entities = purge_entity_trash(session, deleted_before)
     report.files = _drop_unused_blobs(session, blob_ids)
-    report.blobs = len(report.files)
     return report
 
 
@@ -150,7 +134,7 @@ def purge_entity_trash(session: Session, deleted_before: datetime) -> int:
     """Remove for good every entity deleted before ``deleted_before``; how many (no commit)."""
     doomed = session.exec(
         select(Entity.id, Entity.project_id, Entity.uuid, Entity.change_seq)
-        .where(col(Entity.deleted_at).is_not(None), col(Entity.deleted_at) < deleted_before)
+        .where(_in_trash(Entity, deleted_before))
     ).all()
     if doomed:
         _drop_conflicts_and_move_horizons(session, "entity", doomed)

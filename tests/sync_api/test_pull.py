@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session
 
-from server.services.sync_pull import purge_deleted
+from server.models.base import utcnow
+from server.services.trash import purge_trash
 from tests.factories import bearer, make_app_user
 from tests.sync_api.conftest import FORM, V, new_record, publish
 
@@ -67,10 +70,7 @@ def test_a_cursor_older_than_purged_deletes_is_gone_and_a_fresh_pull_works(world
     phone.push(phone.op(doomed, {}, base=1, deleted=True))
     _, cursor = phone.pull_all(old_cursor)
     with Session(world.engine) as session:
-        from sqlalchemy import text
-
-        top = session.execute(text("SELECT MAX(change_seq) FROM submissions")).scalar()
-        assert purge_deleted(session, world.project, int(top)) == 1
+        assert purge_trash(session, utcnow() + timedelta(seconds=1)).submissions == 1
         session.commit()
     url = f"/v1/projects/{world.project}/sync/pull"
     gone = world.client.get(url, params={"cursor": old_cursor}, headers=phone.headers)
