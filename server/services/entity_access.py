@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from server import errors
 from server.errors import Problem
-from server.models import Dataset, DatasetForm, Form, FormAssignment, FormAttachment
+from server.models import Dataset, DatasetForm, Entity, Form, FormAssignment, FormAttachment
 from server.policy import APP_USER, Access
 from server.services.entity_lists import get_dataset
 
@@ -56,6 +56,12 @@ def _assigned_lists(session: Session, actor_id: int, project_id: int) -> set[int
         Dataset.project_id == project_id, col(Dataset.name).in_(sorted(names))
     )).all()) if names else set()
     return {i for i in written | read if i is not None}
+
+
+def reachable_entities(session: Session, access: Access) -> Any:
+    """The lists an app user may reach as a condition on Entity (None: no restriction)."""
+    allowed = app_user_datasets(session, access)
+    return None if allowed is None else col(Entity.dataset_id).in_(sorted(allowed))
 
 
 def reachable_dataset(session: Session, access: Access, project_id: int, name: str) -> Dataset:

@@ -19,7 +19,7 @@ from server.services.entities import (
     store_result,
     store_state,
 )
-from server.services.entity_access import app_user_datasets
+from server.services.entity_access import app_user_datasets, reachable_entities
 from server.services.entity_csv import scope_of, visible_clause
 from server.services.entity_lists import find_dataset, property_names
 from server.services.entity_views import history_json
@@ -77,9 +77,9 @@ class EntityKind:
         visible = visible_clause(scope_of(session, access))
         if visible is not None:
             query = query.where(visible)
-        allowed = app_user_datasets(session, access)
-        if allowed is not None:
-            query = query.where(col(Entity.dataset_id).in_(sorted(allowed)))
+        reachable = reachable_entities(session, access)
+        if reachable is not None:
+            query = query.where(reachable)
         return [_change(entity, name) for entity, name in session.exec(query)]
 
     def history(self, session: Session, access: Access, project_id: int,
@@ -87,9 +87,9 @@ class EntityKind:
         """Every version of the entity from 1."""
         query = select(Entity).where(Entity.project_id == project_id,
                                      Entity.uuid == record_id.lower())
-        allowed = app_user_datasets(session, access)
-        if allowed is not None:
-            query = query.where(col(Entity.dataset_id).in_(sorted(allowed)))
+        reachable = reachable_entities(session, access)
+        if reachable is not None:
+            query = query.where(reachable)
         visible = visible_clause(scope_of(session, access))
         if visible is not None:
             query = query.where(visible)
