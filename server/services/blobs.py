@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -18,32 +17,17 @@ from server.storage import StoredBlob
 
 def ensure_blob(session: Session, stored: StoredBlob, content_type: str | None = None) -> Blob:
     """The blob row for this content, added when it is new (never commits)."""
-    existing = find_blob(session, stored.sha256)
-    if existing is not None:
-        return existing
-    blob = Blob(
-        sha256=stored.sha256, md5=stored.md5, size=stored.size,
-        content_type=content_type, path=stored.path,
-    )
-    # A concurrent request may insert the same content first (PostgreSQL); the savepoint keeps
-    # the surrounding transaction usable, and the other row is as good as ours.
-    try:
-        with session.begin_nested():
-            session.add(blob)
-    except IntegrityError:
-        found = find_blob(session, stored.sha256)
-        if found is None:
-            raise
-        return found
+    blob = session.get(Blob, ensure_blob_id(session, stored, content_type))
+    assert blob is not None, "ensure_blob_id returns the id of a row this transaction sees"
     return blob
 
 
 def ensure_blob_id(session: Session, stored: StoredBlob, content_type: str | None = None) -> int:
     """The id of the blob row for this content, inserted when new (never commits).
 
-    ensure_blob's work without an ORM object or a savepoint, for the hot path of attachments:
-    when a concurrent request inserts the same content first (PostgreSQL), the INSERT does
-    nothing and the other row, as good as ours, is read once it is committed.
+    No ORM object and no savepoint, for the hot path of attachments: when a concurrent request
+    inserts the same content first (PostgreSQL), the INSERT does nothing and the other row, as
+    good as ours, is read once it is committed.
     """
     params = {"sha256": stored.sha256}
     found = session.exec(_blob_id_query(), params=params).first()
