@@ -90,9 +90,8 @@ def unknown_choices(f: Field, kind: str, value: Any) -> list[str]:
     """Selected names missing from the field's list; none when the list is not in the form."""
     if kind not in ("select1", "select") or not f.choices or f.itemset_file:
         return []  # lists from files (select_one_from_file, external) are not known here
-    names = {c.name for c in f.choices}
     selected = [value] if kind == "select1" else list(value)
-    return [name for name in selected if name not in names]
+    return [name for name in selected if name not in f.choices_by_name]
 
 
 def _is_int(value: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 # Language code -> text. Text given without a language is filed under the form's default
 # language code (see forms.languages), so lookups by code always work.
@@ -50,6 +51,14 @@ class Field:
     required_messages: Translations = field(default_factory=dict)
     media: Mapping[str, Translations] = field(default_factory=dict)  # "image" -> lang -> file
     itemset_file: str | None = None  # the file of select_one_from_file / external choices
+
+    @cached_property
+    def choices_by_name(self) -> Mapping[str, Choice]:
+        """The field's choices by name (the first one of a duplicated name), built once."""
+        by_name: dict[str, Choice] = {}
+        for choice in self.choices:
+            by_name.setdefault(choice.name, choice)
+        return by_name
 
     @property
     def is_select_one(self) -> bool:

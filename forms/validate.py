@@ -96,6 +96,16 @@ class ValidationResult:
     issues: tuple[Issue, ...] = ()
     not_checked: tuple[NotChecked, ...] = ()
 
+    def as_json(self) -> dict[str, Any]:
+        """The outcome as stored beside a version and shown in its JSON and exports."""
+        return {
+            "status": "valid" if self.valid else "invalid",
+            "issues": [{"path": i.path, "code": i.code, "message": i.message}
+                       for i in self.issues],
+            "notChecked": [{"path": n.path, "expression": n.expression, "reason": n.reason}
+                           for n in self.not_checked],
+        }
+
 
 @dataclass
 class _Slot:
@@ -282,9 +292,8 @@ def _check_answer(run: _Run, slot: _Slot, relevant: bool | None) -> None:
 def _check_choice_filter(run: _Run, slot: _Slot, kind: str) -> None:
     """Each chosen option must pass the question's choice_filter, given the other answers."""
     f = slot.field
-    choices = {c.name: c for c in f.choices}
     for name in [slot.value] if kind == "select1" else list(slot.value):
-        choice = choices.get(name)
+        choice = f.choices_by_name.get(name)
         if choice is None:  # a list from a file: its columns are not known here
             continue
         condition = choice_condition(f.choice_filter or "", choice.name, choice.extra)
@@ -366,7 +375,7 @@ def _constraint_message(run: _Run, f: Field) -> str:
 def _choice_label(run: _Run, path: str, value: str) -> str:
     """jr:choice-name(): the label of `value` in the field's choice list, in the run's language."""
     f = run.fields.get(path)
-    choice = next((c for c in f.choices if c.name == value), None) if f else None
+    choice = f.choices_by_name.get(value) if f else None
     if choice is None:
         return ""
     for lang in (run.lang, run.schema.default_language, "default"):

@@ -60,12 +60,4 @@ def validation_json(
     schema: FormSchema, document: dict[str, Any], lang: str | None = None
 ) -> dict[str, Any]:
     """The stored validation outcome: never a reason to refuse data, shown beside it."""
-    result = validate_submission(schema, document, lang=lang)
-    return {
-        "status": "valid" if result.valid else "invalid",
-        "issues": [{"path": i.path, "code": i.code, "message": i.message} for i in result.issues],
-        "notChecked": [
-            {"path": n.path, "expression": n.expression, "reason": n.reason}
-            for n in result.not_checked
-        ],
-    }
+    return validate_submission(schema, document, lang=lang).as_json()
