@@ -1,8 +1,8 @@
 """A column among a batch of values, as one parameter on PostgreSQL.
 
 ``column IN (…)`` with a hundred values is a hundred bind parameters: SQLAlchemy renders the
-list into the statement on every run, the driver sends each value, and PostgreSQL plans it
-anew. ``column = ANY(:values)`` sends one array, and the statement text stays the same.
+list into the statement on every run and the driver sends each value on its own.
+``column = ANY(:values)`` sends one array, and the statement text stays the same.
 """
 
 from __future__ import annotations
