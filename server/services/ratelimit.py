@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import Session, col, delete, func, select
 
 from server import errors
@@ -18,10 +20,20 @@ MAX_FAILURES_PER_EMAIL = 10
 # Much higher per address: an office behind one address is not locked out by one person's typos.
 MAX_FAILURES_PER_ADDRESS = 200
 
+# Advisory lock namespaces (the first key of PostgreSQL's two-key advisory locks).
+_EMAIL_LOCKS = 0x4B454E31
+_ADDRESS_LOCKS = 0x4B454E32
+
 
 def check_login_allowed(session: Session, email: str, client_address: str,
                         now: datetime | None = None) -> None:
-    """Raise 429 with Retry-After when this email or address failed too often in the window."""
+    """Raise 429 with Retry-After when this email or address failed too often in the window.
+
+    On PostgreSQL, attempts for the same email or address then wait for each other until the
+    transaction ends, so that a failure is counted before the next attempt looks (SQLite's
+    write transactions are serialised already).
+    """
+    _lock_counters(session, email, client_address)
     now = now or utcnow()
     for column, key, maximum in (
         (LoginFailure.email, email, MAX_FAILURES_PER_EMAIL),
@@ -34,6 +46,24 @@ def check_login_allowed(session: Session, email: str, client_address: str,
                 f"Too many failed sign-ins; try again in {retry_after} seconds.",
                 headers={"Retry-After": str(retry_after)},
             )
+
+
+def _lock_counters(session: Session, email: str, client_address: str) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # Always the email first, then the address: a holder of an address lock waits for nothing,
+    # so two attempts never wait for each other in a circle.
+    for namespace, key in ((_EMAIL_LOCKS, email), (_ADDRESS_LOCKS, client_address)):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+            {"namespace": namespace, "key": _lock_key(key)},
+        )
+
+
+def _lock_key(value: str) -> int:
+    # A stable signed 32-bit key; two values sharing one only make their attempts queue.
+    digest = hashlib.blake2b(value.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _retry_after(session: Session, column: object, key: str, maximum: int,
