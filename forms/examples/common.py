@@ -165,7 +165,11 @@ def location_rows(
     ]
 
 
-OBLAST_LABEL: Text = ("Облус", "Область", "Oblast (region)")
+OBLAST_LABEL: Text = (
+    "Облус же республикалык маанидеги шаар",
+    "Область или город республиканского значения",
+    "Oblast or city of republican significance",
+)
 RAYON_LABEL: Text = (
     "Район же облустук маанидеги шаар",
     "Район или город областного значения",

@@ -1,8 +1,12 @@
 """Oblasts, rayons and ayil aimaks of southern Kyrgyzstan for the location cascade.
 
-Every rayon and city of Batken, Osh and Jalal-Abad oblasts is listed. The ayil aimaks are
-a selection (border communities first), not the full register of about 250 LSGs in the
-south: add the ones a deployment needs, keeping names as the State Agency spells them.
+Every rayon and city of oblast significance of Batken, Osh and Jalal-Abad oblasts is listed
+(Osh oblast has none). The city of Osh is of republican significance, outside Osh oblast, so
+it sits beside the oblasts, as official statistics count it. A city takes a place at each
+level below its own (city, then its own LSG) so that the cascade always has an answer. The
+ayil aimaks are a selection (border communities first), not the full register of about 250
+LSGs in the south: add the ones a deployment needs, keeping names as the State Agency spells
+them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ OBLASTS: list[tuple[str, Text]] = [
     ("batken", ("Баткен облусу", "Баткенская область", "Batken oblast")),
     ("osh", ("Ош облусу", "Ошская область", "Osh oblast")),
     ("jalal_abad", ("Жалал-Абад облусу", "Джалал-Абадская область", "Jalal-Abad oblast")),
+    ("osh_city", ("Ош шаары", "город Ош", "Osh city")),
 ]
 
 # (name, oblast, label)
@@ -46,6 +51,15 @@ RAYONS: list[tuple[str, str, Text]] = [
         ("Тогуз-Торо району", "Тогуз-Тороуский район", "Toguz-Toro rayon"),
     ),
     ("toktogul", "jalal_abad", ("Токтогул району", "Токтогульский район", "Toktogul rayon")),
+    (
+        "jalal_abad_city",
+        "jalal_abad",
+        ("Жалал-Абад шаары", "город Джалал-Абад", "Jalal-Abad city"),
+    ),
+    ("tash_kumyr", "jalal_abad", ("Таш-Көмүр шаары", "город Таш-Кумыр", "Tash-Kumyr city")),
+    ("mailuu_suu", "jalal_abad", ("Майлуу-Суу шаары", "город Майлуу-Суу", "Mailuu-Suu city")),
+    ("kara_kul", "jalal_abad", ("Кара-Көл шаары", "город Кара-Куль", "Kara-Kul city")),
+    ("osh_city", "osh_city", ("Ош шаары", "город Ош", "Osh city")),
 ]
 
 # (name, rayon, label). Towns and cities carry their own LSG, so they sit beside ayil aimaks.
@@ -124,6 +138,15 @@ AYIL_AIMAKS: list[tuple[str, str, Text]] = [
     ("uch_terek", "toktogul", ("Үч-Терек", "Уч-Терек", "Uch-Terek")),
     ("bel_aldy", "toktogul", ("Бел-Алды", "Бел-Алды", "Bel-Aldy")),
     ("cholpon_ata_toktogul", "toktogul", ("Чолпон-Ата", "Чолпон-Ата", "Cholpon-Ata")),
+    (
+        "jalal_abad_city_lsg",
+        "jalal_abad_city",
+        ("Жалал-Абад шаары", "город Джалал-Абад", "Jalal-Abad city"),
+    ),
+    ("tash_kumyr_city", "tash_kumyr", ("Таш-Көмүр шаары", "город Таш-Кумыр", "Tash-Kumyr city")),
+    ("mailuu_suu_city", "mailuu_suu", ("Майлуу-Суу шаары", "город Майлуу-Суу", "Mailuu-Suu city")),
+    ("kara_kul_city", "kara_kul", ("Кара-Көл шаары", "город Кара-Куль", "Kara-Kul city")),
+    ("osh_city_lsg", "osh_city", ("Ош шаары", "город Ош", "Osh city")),
 ]
 
 

@@ -104,8 +104,40 @@ def test_cascade_lists_every_rayon_and_city_of_the_three_southern_oblasts() -> N
     assert sorted(n for n, o in rayons.items() if o == "batken") == [
         "batken_city", "batken_rayon", "kadamjay", "kyzyl_kiya", "leylek", "sulukta",
     ]  # fmt: skip
-    assert len([o for o in rayons.values() if o == "osh"]) == 7
-    assert len([o for o in rayons.values() if o == "jalal_abad"]) == 8
+    # Osh oblast has no city of oblast significance: Kara-Suu, Nookat and Uzgen are towns of
+    # their rayons, listed one level down.
+    assert sorted(n for n, o in rayons.items() if o == "osh") == [
+        "alay", "aravan", "chong_alay", "kara_kulja", "kara_suu", "nookat", "uzgen",
+    ]  # fmt: skip
+    assert sorted(n for n, o in rayons.items() if o == "jalal_abad") == [
+        "aksy", "ala_buka", "bazar_korgon", "chatkal", "jalal_abad_city", "kara_kul",
+        "mailuu_suu", "nooken", "suzak", "tash_kumyr", "toguz_toro", "toktogul",
+    ]  # fmt: skip
+
+
+def test_cities_of_jalal_abad_oblast_are_named_in_each_language_down_to_their_own_lsg() -> None:
+    rayons = {c["name"]: c["label"] for c in choices_of("open_day_consultation", "rayon")}
+    assert rayons["jalal_abad_city"] == {
+        "Kyrgyz (ky)": "Жалал-Абад шаары",
+        "Russian (ru)": "город Джалал-Абад",
+        "English (en)": "Jalal-Abad city",
+    }
+    assert [rayons[n]["English (en)"] for n in ("tash_kumyr", "mailuu_suu", "kara_kul")] == [
+        "Tash-Kumyr city", "Mailuu-Suu city", "Kara-Kul city",
+    ]  # fmt: skip
+    lsgs = choices_of("open_day_consultation", "ayil_aimak")
+    city_lsgs = {c["rayon"]: c["label"]["Russian (ru)"] for c in lsgs if c["rayon"] in rayons}
+    assert city_lsgs["jalal_abad_city"] == "город Джалал-Абад"
+    assert city_lsgs["kara_kul"] == "город Кара-Куль"
+
+
+def test_osh_city_of_republican_significance_sits_beside_the_oblasts_not_in_osh_oblast() -> None:
+    oblasts = [c["name"] for c in choices_of("open_day_consultation", "oblast")]
+    assert oblasts == ["batken", "osh", "jalal_abad", "osh_city"]
+    rayons = choices_of("open_day_consultation", "rayon")
+    assert [c["name"] for c in rayons if c["oblast"] == "osh_city"] == ["osh_city"]
+    lsgs = choices_of("open_day_consultation", "ayil_aimak")
+    assert [c["label"]["English (en)"] for c in lsgs if c["rayon"] == "osh_city"] == ["Osh city"]
 
 
 def test_every_rayon_has_local_self_governments_and_border_rayons_several() -> None:
