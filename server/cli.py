@@ -74,6 +74,11 @@ def serve(
     engine = _engine()
     _check_database(engine)
     engine.dispose()
+    # Generated here, once, before the workers start: each of them then reads the same file.
+    try:
+        get_settings().resolved_secret_key()
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot use the secret key: {exc}") from None
     uvicorn.run(
         "server.app:create_app",
         factory=True,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,17 +48,42 @@ class Settings(BaseSettings):
         return url
 
     def resolved_secret_key(self) -> str:
-        """KENESH_SECRET_KEY, or a key generated once into ./var/secret_key (never a fixed default)."""
+        """KENESH_SECRET_KEY, or a key generated once into ./var/secret_key (never a fixed default).
+
+        Workers starting together agree on one key: the file appears complete or not at all,
+        and the first process to create it wins.
+        """
         if self.secret_key:
             return self.secret_key
         key_file = VAR_DIR / "secret_key"
-        if key_file.exists():
-            return key_file.read_text().strip()
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        key_file.touch(mode=0o600)
-        key_file.write_text(key)
+        if not key_file.exists():
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            _create_once(key_file, secrets.token_urlsafe(48))
+        key = key_file.read_text().strip()
+        if not key:
+            # Tokens signed with an empty key could be forged by anyone: refuse to start.
+            raise ValueError(
+                f"{key_file.resolve()} is empty: delete it to generate a new key "
+                "(signs everyone out), or set KENESH_SECRET_KEY"
+            )
         return key
+
+
+def _create_once(path: Path, content: str) -> None:
+    # Written in full to a private temporary file, then linked into place: os.link fails
+    # when the name exists, so a process that lost the race reads the winner's key.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
 
 
 @lru_cache

@@ -92,6 +92,18 @@ def test_serve_refuses_a_database_whose_migrations_are_behind(tmp_path) -> None:
     assert "kenesh db upgrade" in result.stderr
 
 
+def test_serve_refuses_an_empty_secret_key_file_before_starting_workers(tmp_path) -> None:
+    url = {"KENESH_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
+    assert run_kenesh(["db", "upgrade"], tmp_path, url).returncode == 0
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "secret_key").write_text("")
+    result = run_kenesh(["serve", "--workers", "2"], tmp_path, url)
+    assert result.returncode == 1
+    assert "secret_key is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
