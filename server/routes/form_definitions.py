@@ -21,12 +21,11 @@ from server.routes.form_access import blob_response, check_readable, xml_respons
 from server.routes.form_json import json_response, view_json, wants_extended
 from server.services import form_media
 from server.services import forms as form_service
-from server.services.form_upload import XLS_TYPE, XLSX_TYPE
+from server.services.form_upload import ORIGINAL_TYPES
 from server.services.forms import FormView
 
 # Resolves the (form, definition) a route family serves, from the request's path parameters.
 Resolver = Callable[[Session, dict[str, Any]], FormView]
-_EXCEL = {"xlsx": XLSX_TYPE, "xls": XLS_TYPE}
 
 
 def current_view(session: Session, params: dict[str, Any]) -> FormView:
@@ -60,26 +59,29 @@ def _definition_of(view: FormView) -> FormDef:
 
 
 def add_definition_routes(router: APIRouter, base: str, resolve: Resolver) -> list[str]:
-    """Register GET {base}.xml, .xlsx, .xls, {base}, {base}/attachments[/{name}]; return the
-    path templates (for the policy table)."""
+    """Register GET {base}.xml, the original's download ({base}.xlsx, .xls, .csv, .md),
+    {base}, {base}/attachments[/{name}]; return the path templates (for the policy table)."""
 
     def get_xml(request: Request, uow: ReadUoW, access: GrantedAccess) -> Response:
         return xml_response(_definition_of(_readable(uow.session, access, resolve, request)))
 
-    def excel(extension: str) -> Callable[..., Response]:
-        def get_excel(
+    def original(extension: str) -> Callable[..., Response]:
+        # ODK Central serves .xlsx and .xls; .csv and .md are Kenesh's, for the same purpose.
+        content_type = ORIGINAL_TYPES[extension]
+
+        def get_original(
             request: Request, uow: ReadUoW, access: GrantedAccess, settings: SettingsDep
         ) -> Response:
             view = _readable(uow.session, access, resolve, request)
             definition = _definition_of(view)
             blob_id = definition.xlsx_blob_id
             blob = uow.session.get(Blob, blob_id) if blob_id else None
-            if blob is None or definition.xlsx_content_type != _EXCEL[extension]:
+            if blob is None or definition.xlsx_content_type != content_type:
                 raise Problem(errors.NOT_FOUND, f"No .{extension} file was uploaded for it.")
             name = f"{view.form.xml_form_id}.{extension}"
-            return blob_response(request, settings, blob, name, _EXCEL[extension])
+            return blob_response(request, settings, blob, name, content_type)
 
-        return get_excel
+        return get_original
 
     def get_json(request: Request, uow: ReadUoW, access: GrantedAccess) -> Response:
         view = _readable(uow.session, access, resolve, request)
@@ -105,8 +107,7 @@ def add_definition_routes(router: APIRouter, base: str, resolve: Resolver) -> li
 
     routes: list[tuple[str, Callable[..., Response]]] = [
         (f"{base}.xml", get_xml),
-        (f"{base}.xlsx", excel("xlsx")),
-        (f"{base}.xls", excel("xls")),
+        *((f"{base}.{extension}", original(extension)) for extension in ORIGINAL_TYPES),
         (base, get_json),
         (f"{base}/attachments", list_files),
         (f"{base}/attachments/{{name}}", get_file),

@@ -29,7 +29,10 @@ _NAME_FOR_TYPE = {
 _TYPE_FOR_FORMAT = {
     ".xlsx": XLSX_TYPE, ".xls": XLS_TYPE, ".csv": "text/csv", ".md": "text/markdown",
 }
-_EXCEL_SUFFIX = re.compile(r"\.(xlsx?|xml)$")
+# The downloads of an original, by the extension of their route ({xmlFormId}.xlsx, .csv, …).
+ORIGINAL_TYPES = {suffix.lstrip("."): media for suffix, media in _TYPE_FOR_FORMAT.items()}
+# A form id with a download's suffix would be shadowed by that download's route.
+_RESERVED_SUFFIX = re.compile(r"\.(xlsx?|xml|csv|md)$")
 _MAX_ID_LENGTH = 255
 
 
@@ -111,11 +114,11 @@ def _convert(settings: Settings, upload: Upload) -> ConvertedForm:
 def _check_form_id(xml_form_id: str) -> None:
     if not xml_form_id or len(xml_form_id) > _MAX_ID_LENGTH or "/" in xml_form_id:
         raise Problem(errors.FORM_ID_INVALID, f"The form id {xml_form_id!r} cannot be used.")
-    if _EXCEL_SUFFIX.search(xml_form_id):
+    if _RESERVED_SUFFIX.search(xml_form_id):
         raise Problem(
             errors.FORM_ID_INVALID,
-            "The form id cannot end in .xls, .xlsx or .xml: give the form a form_id in its "
-            "settings, or rename the file.",
+            "The form id cannot end in .xls, .xlsx, .xml, .csv or .md: give the form a form_id "
+            "in its settings, or rename the file.",
         )
 
 
