@@ -11,8 +11,9 @@ from forms.odata import entities_edmx, entities_service_document
 from server.auth.deps import GrantedAccess
 from server.http.deps import ReadUoW
 from server.policy_routes import register
+from server.services.entity_access import reachable_dataset
 from server.services.entity_csv import scope_of
-from server.services.entity_lists import get_dataset, property_names
+from server.services.entity_lists import property_names
 from server.services.entity_odata import EntityQuery, entities_page
 
 router = APIRouter(tags=["odata"])
@@ -28,7 +29,7 @@ def _service_root(request: Request, project_id: int, name: str) -> str:
 @router.get(SERVICE)
 def service_document(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa: N803
                      access: GrantedAccess) -> Response:
-    get_dataset(uow.session, projectId, name)
+    reachable_dataset(uow.session, access, projectId, name)
     body = entities_service_document(_service_root(request, projectId, name))
     return JSONResponse(body, headers=ODATA_HEADERS)
 
@@ -36,7 +37,7 @@ def service_document(request: Request, projectId: int, name: str, uow: ReadUoW, 
 @router.get(SERVICE + "/$metadata")
 def metadata(projectId: int, name: str, uow: ReadUoW,  # noqa: N803
              access: GrantedAccess) -> Response:
-    dataset = get_dataset(uow.session, projectId, name)
+    dataset = reachable_dataset(uow.session, access, projectId, name)
     xml = entities_edmx(dataset.name, property_names(uow.session, dataset))
     return Response(xml, media_type="application/xml", headers=ODATA_HEADERS)
 
@@ -45,7 +46,7 @@ def metadata(projectId: int, name: str, uow: ReadUoW,  # noqa: N803
 def entities(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa: N803
              access: GrantedAccess) -> Response:
     session = uow.session
-    dataset = get_dataset(session, projectId, name)
+    dataset = reachable_dataset(session, access, projectId, name)
     root = _service_root(request, projectId, name)
     query = EntityQuery(url=f"{root}/Entities", params=list(request.query_params.multi_items()),
                         service_root=root)
