@@ -29,7 +29,7 @@ def parse_database_url(url: str) -> URL:
     """Parse and check an SQLAlchemy URL; only SQLite and PostgreSQL are supported."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: e.g. a port that is not a number
         raise DatabaseURLError(f"malformed database URL {url!r}") from exc
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseURLError(
@@ -162,7 +162,13 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
     if url.database and url.database != ":memory:":
         from pathlib import Path
 
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseURLError(
+                f"cannot create the folder {str(folder)!r} of the SQLite database: {exc.strerror}"
+            ) from exc
         queue = _WriterQueue(url.database)
     engine = create_engine(
         url,

@@ -73,6 +73,8 @@ def test_user_create_refuses_a_short_password_in_one_line(tmp_path) -> None:
     [
         ("definitely not a url", "malformed database URL"),
         ("mysql://root@127.0.0.1/db", "unsupported database"),
+        ("postgresql://u@127.0.0.1:notaport/db", "malformed database URL"),
+        ("sqlite:////proc/nope/k.db", "cannot create the folder '/proc/nope'"),
         ("postgresql://postgres@127.0.0.1:1/none", "cannot reach the database"),
     ],
 )
@@ -90,6 +92,8 @@ def test_serve_refuses_a_database_whose_migrations_are_behind(tmp_path) -> None:
     )
     assert result.returncode == 1
     assert "kenesh db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_serve_refuses_an_empty_secret_key_file_before_starting_workers(tmp_path) -> None:
