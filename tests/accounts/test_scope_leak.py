@@ -70,7 +70,8 @@ def test_the_submission_list_holds_only_records_in_scope(
 
 
 @pytest.mark.parametrize(
-    "suffix", ["", ".xml", "/versions", "/attachments", "/attachments/p.jpg", "/comments"]
+    "suffix",
+    ["", ".xml", "/versions", "/attachments", "/attachments/p.jpg", "/comments", "/entities"],
 )
 def test_every_single_read_of_an_out_of_scope_record_is_404(
     client: Any, scoped: dict[str, Any], suffix: str
