@@ -68,10 +68,10 @@ def get_dataset(projectId: int, name: str, uow: ReadUoW,  # noqa: N803
 
 @router.patch(DATASET)
 async def update_dataset(request: Request, projectId: int, name: str, uow: WriteUoW,  # noqa: N803
-                         access: GrantedAccess) -> dict[str, Any]:
+                         access: GrantedAccess, convert: str | None = None) -> dict[str, Any]:
     body = await json_object(request)
     dataset = lists.update_dataset(uow.session, lists.get_dataset(uow.session, projectId, name),
-                                   body)
+                                   body, convert)
     result = lists.dataset_metadata_json(uow.session, dataset)
     uow.commit()
     return result

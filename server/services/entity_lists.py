@@ -35,6 +35,11 @@ DATASET_EXISTS = errors.register(
 PROPERTY_EXISTS = errors.register(
     "dataset.property_exists", 409, "The entity list already has a property with this name."
 )
+PENDING_SUBMISSIONS = errors.register(
+    "dataset.pending_submissions", 400,
+    "Submissions wait for approval to create entities; pass convert=true to create them now "
+    "or convert=false to leave them.",
+)
 
 # Central's rules: an XML name without a colon, not starting with "__"; properties also may
 # not be "name" or "label" (the CSV's own columns).
@@ -93,13 +98,35 @@ def create_dataset(session: Session, project_id: int, name: Any, approval_requir
     return dataset
 
 
-def update_dataset(session: Session, dataset: Dataset, body: dict[str, Any]) -> Dataset:
-    """PATCH: only approvalRequired can change."""
+def update_dataset(session: Session, dataset: Dataset, body: dict[str, Any],
+                   convert: str | None = None) -> Dataset:
+    """PATCH: only approvalRequired can change.
+
+    As Central: turning approval off while submissions wait for it needs `convert` ("true":
+    create their entities now; "false": leave them, approving them later creates nothing),
+    else 400 with how many wait.
+    """
+    from server.services.entity_submissions import (
+        convert_awaiting_approval,
+        count_awaiting_approval,
+    )
+
     value = body.get("approvalRequired")
     if not isinstance(value, bool):
         raise Problem(errors.REQUEST_INVALID, "approvalRequired must be true or false.")
+    if convert not in (None, "true", "false"):
+        raise Problem(errors.REQUEST_INVALID, f"Unexpected convert value {convert!r}; "
+                      "use true or false.", field="convert", value=convert)
+    if value is False and convert is None:
+        waiting = count_awaiting_approval(session, dataset)
+        if waiting:
+            raise Problem(PENDING_SUBMISSIONS, f"There are {waiting} pending submissions",
+                          details={"count": waiting})
     dataset.approval_required = value
     session.add(dataset)
+    session.flush()
+    if value is False and convert == "true":
+        convert_awaiting_approval(session, dataset)
     return dataset
 
 

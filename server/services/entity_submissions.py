@@ -18,13 +18,22 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from forms.instance import parse_instance
 from forms.schema import FormSchema
 from forms.xform import first_child
 from server.errors import Problem
-from server.models import Dataset, Entity, EntityDef, EntitySubmission, Submission, SubmissionDef
+from server.models import (
+    Dataset,
+    Entity,
+    EntityDef,
+    EntitySubmission,
+    Form,
+    Submission,
+    SubmissionDef,
+)
 from server.models.base import utcnow
 from server.services.entities import (
     LABEL,
@@ -73,7 +82,7 @@ class Context:
 
     submission: Submission
     definition: SubmissionDef
-    trigger: str  # "create" | "edit" | "approve" | "backlog"
+    trigger: str  # "create" | "edit" | "approve" | "backlog" | "convert"
     forced: bool = False
 
 
@@ -330,3 +339,36 @@ def approve_submission(session: Session, submission: Submission) -> EntitySubmis
     if definition is None:
         return None
     return run(session, Context(submission, definition, "approve"))
+
+
+def _awaiting_approval(dataset: Dataset) -> Any:
+    """Submissions whose entity create waits for an approval (Central's "unprocessed" ones):
+    neither approved nor rejected, live, of a live form."""
+    return (
+        select(Submission)
+        .join(EntitySubmission, col(EntitySubmission.submission_id) == Submission.id)
+        .join(Form, col(Form.id) == Submission.form_id)
+        .where(EntitySubmission.dataset_id == dataset.id, EntitySubmission.status == "pending",
+               col(Submission.deleted_at).is_(None), col(Form.deleted_at).is_(None),
+               or_(col(Submission.review_state).is_(None),
+                   col(Submission.review_state).not_in(("approved", "rejected"))))
+    )
+
+
+def count_awaiting_approval(session: Session, dataset: Dataset) -> int:
+    """How many submissions wait for an approval to create an entity in the list."""
+    query = _awaiting_approval(dataset).with_only_columns(func.count())
+    return int(session.exec(query).one())  # type: ignore[call-overload]
+
+
+def convert_awaiting_approval(session: Session, dataset: Dataset) -> int:
+    """The list no longer requires approval: create the waiting submissions' entities now, in
+    arrival order, each on its own (one failure is recorded on its submission)."""
+    submissions = list(session.exec(_awaiting_approval(dataset).order_by(col(Submission.id))))
+    for submission in submissions:
+        definition = session.exec(select(SubmissionDef).where(
+            SubmissionDef.submission_id == submission.id, col(SubmissionDef.current).is_(True)
+        )).first()
+        if definition is not None:
+            run(session, Context(submission, definition, "convert"))
+    return len(submissions)
