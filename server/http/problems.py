@@ -39,8 +39,29 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc)
 
 
+async def _credentials_problem(request: Request) -> Problem | None:
+    """The 401 or 403 a request gets when the policy gate has not passed it yet.
+
+    FastAPI parses a body before any dependency runs, so a broken body would otherwise be
+    answered before the credentials were checked, telling a caller without them what a route
+    expects (and a phone 400 where ODK Collect needs 401).
+    """
+    if getattr(request.state, "access", None) is not None:  # the gate has let it through
+        return None
+    from server.auth.deps import policy_gate
+
+    try:
+        await policy_gate(request)
+    except Problem as problem:
+        return problem
+    return None
+
+
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    refused = await _credentials_problem(request)
+    if refused is not None:
+        return problem_response(request, refused)
     details: list[dict[str, Any]] = [
         {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")}
         for e in exc.errors()
@@ -51,6 +72,10 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # a body FastAPI could not parse (e.g. broken multipart)
+        refused = await _credentials_problem(request)
+        if refused is not None:
+            return problem_response(request, refused)
     kinds = {
         404: errors.ROUTE_NOT_FOUND,
         405: errors.METHOD_NOT_ALLOWED,
