@@ -9,7 +9,13 @@ import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server import errors
+from server.errors import Problem
+from server.http.problems import problem_response
 
 access_log = logging.getLogger("kenesh.access")
 
@@ -99,7 +105,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_too_large(scope, send, self.max_bytes)
+            await _send_too_large(scope, receive, send, self.max_bytes)
             return
         received = 0
         started = False
@@ -123,30 +129,35 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _send_too_large(scope, send, self.max_bytes)
+                await _send_too_large(scope, receive, send, self.max_bytes)
 
 
-async def _send_too_large(scope: Scope, send: Send, limit: int) -> None:
-    rid = scope.get("state", {}).get("request_id")
-    body: dict[str, Any] = {
-        "type": "urn:kenesh:problem:request.too_large",
-        "title": "The request body is too large.",
-        "status": 413,
-        "detail": f"The request body exceeds the limit of {limit} bytes.",
-        "code": "request.too_large",
-    }
-    if rid:
-        body["requestId"] = rid
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
+async def _send_too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    # Answered before routing, yet shaped as the route would answer: OpenRosa routes in their
+    # XML envelope, which ODK Collect shows, every other route as a problem document.
+    scope["route"] = _route_of(scope)
+    response = problem_response(
+        Request(scope, receive),
+        Problem(errors.REQUEST_TOO_LARGE, f"The request body exceeds the limit of {limit} bytes."),
     )
-    await send({"type": "http.response.body", "body": payload})
+    # The rest of the body is never read: the connection cannot carry another request.
+    response.headers["connection"] = "close"
+    await response(scope, receive, send)
+
+
+def _route_of(scope: Scope, routes: Any = None) -> Any:
+    """The route that routing would pick for this request, or None."""
+    if routes is None:
+        routes = getattr(getattr(scope.get("app"), "router", None), "routes", ())
+    for route in routes:
+        # FastAPI wraps each included router; its routes carry their full paths.
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found = _route_of(scope, included.routes)
+            if found is not None:
+                return found
+            continue
+        match, _child = route.matches(scope)
+        if match is Match.FULL:
+            return route
+    return None

@@ -24,6 +24,8 @@ RENDERER_KEY = "problem_renderer"
 def problem_response(request: Request, problem: Problem) -> Response:
     """Render `problem` for this request: OpenRosa XML where the route asked for it, else JSON."""
     renderer = getattr(request.state, RENDERER_KEY, None)
+    if renderer is None:  # the route's own, when the request failed before the gate set it
+        renderer = getattr(request.scope.get("route"), RENDERER_KEY, None)
     if renderer is not None:
         return renderer(request, problem)  # type: ignore[no-any-return]
     headers = dict(problem.headers)
