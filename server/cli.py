@@ -170,6 +170,7 @@ def demo(
 
 import server.cli_export  # noqa: E402,F401,I001  (registers `kenesh export`)
 import server.cli_purge  # noqa: E402,F401,I001  (registers `kenesh purge`)
+import server.cli_entities  # noqa: E402,F401,I001  (registers `kenesh entities`)
 
 if __name__ == "__main__":
     # Run as `python -m server.cli`, this file is __main__, while cli_export and cli_purge

@@ -11,7 +11,7 @@ from server.auth.deps import GrantedAccess
 from server.http.deps import ReadUoW, WriteUoW
 from server.models import Submission
 from server.policy_routes import register
-from server.routes.datasets import DATASET, SUCCESS, json_object
+from server.routes.datasets import DATASET, SUCCESS, BacklogCheck, json_object
 from server.services import entity_records, entity_rest
 from server.services.entities import Writer, current_def, get_entity, list_defs
 from server.services.entity_access import reachable_dataset
@@ -19,7 +19,7 @@ from server.services.entity_csv import scope_of, visible_clause
 from server.services.entity_views import entity_json, history_json, list_entities
 from server.services.scope import load_scope, scope_filter
 
-router = APIRouter(tags=["entities"])
+router = APIRouter(tags=["entities"], dependencies=[BacklogCheck])
 assert entity_records.ENTITY_KIND  # importing it registers the "entity" sync record kind
 ENTITIES = DATASET + "/entities"
 ENTITY = ENTITIES + "/{uuid}"

@@ -11,12 +11,13 @@ from forms.odata import entities_edmx, entities_service_document
 from server.auth.deps import GrantedAccess
 from server.http.deps import ReadUoW
 from server.policy_routes import register
+from server.routes.datasets import BacklogCheck
 from server.services.entity_access import reachable_dataset
 from server.services.entity_csv import scope_of
 from server.services.entity_lists import property_names
 from server.services.entity_odata import EntityQuery, entities_page
 
-router = APIRouter(tags=["odata"])
+router = APIRouter(tags=["odata"], dependencies=[BacklogCheck])
 SERVICE = "/v1/projects/{projectId}/datasets/{name}.svc"
 ODATA_HEADERS = {"OData-Version": "4.0"}
 

@@ -2,22 +2,30 @@
 
 A held update runs as soon as the version it stands on is written (its predecessor in the
 branch, or the offline create). One whose predecessor never comes is applied after a timeout
-(default 5 days, as Central; KENESH_ENTITY_BACKLOG_DAYS) on the latest version, and the
-entity is flagged (ODK ``conflict: "soft"``) so that someone looks at it.
+(Settings.entity_backlog_days, KENESH_ENTITY_BACKLOG_DAYS; default 5 days, as Central) on the
+latest version, and the entity is flagged (ODK ``conflict: "soft"``) so that someone looks at
+it. The timeout is checked by `kenesh entities process-backlog` (for cron) and by the serving
+app on entity reads, at most once a minute (server/routes/datasets.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from server.db import unit_of_work
 from server.models import Entity, EntityDef, EntitySubmission, Submission, SubmissionDef
 from server.models.base import utcnow
-from server.settings import get_settings
+from server.settings import Settings
 
-DEFAULT_TIMEOUT = timedelta(days=get_settings().entity_backlog_days)
+
+def backlog_timeout(settings: Settings) -> timedelta:
+    """How long an update waits for its base before it is applied on the latest version."""
+    return timedelta(days=settings.entity_backlog_days)
 
 
 def release_next(session: Session, entity: Entity, written: EntityDef) -> None:
@@ -36,33 +44,42 @@ def release_next(session: Session, entity: Entity, written: EntityDef) -> None:
         _rerun(session, held, forced=False)
 
 
-_CHECK_EVERY = timedelta(minutes=1)
-_last_check: list[datetime] = []
-
-
-def process_due_backlog(session: Session, timeout: timedelta = DEFAULT_TIMEOUT,
+def process_due_backlog(session: Session, timeout: timedelta,
                         now: datetime | None = None) -> int:
-    """Force the updates held longer than `timeout`; returns how many ran.
+    """Force the updates held longer than `timeout` (as of `now`); returns how many ran."""
+    return process_backlog(session, before=(now or utcnow()) - timeout)
 
-    Called with each entity submission; without an explicit `now` it looks at most once a
-    minute per process (a timeout of days needs no finer check).
-    """
-    moment = now or utcnow()
-    if now is None:
-        if _last_check and moment - _last_check[0] < _CHECK_EVERY:
-            return 0
-        _last_check[:] = [moment]
-    return process_backlog(session, before=moment - timeout)
+
+def run_due_backlog(engine: Engine, timeout: timedelta, now: datetime | None = None) -> int:
+    """`process_due_backlog` in transactions of its own; a write one only when something is due
+    (the check is one indexed read, cheap enough for every minute)."""
+    before = (now or utcnow()) - timeout
+    with unit_of_work(engine, write=False) as uow:
+        due = uow.session.exec(select(EntitySubmission.id).where(
+            EntitySubmission.status == "held", _held_since() < before,
+        ).limit(1)).first()
+    if due is None:
+        return 0
+    with unit_of_work(engine) as uow:
+        count = process_backlog(uow.session, before=before)
+        uow.commit()
+    return count
+
+
+def _held_since() -> Any:
+    # A row is stamped each time its status changes: for a held one, when it was held.
+    return func.coalesce(EntitySubmission.updated_at, EntitySubmission.created_at)
 
 
 def process_backlog(session: Session, before: datetime | None = None) -> int:
     """Force every held update (or those held since before `before`), in branch order."""
     query = select(EntitySubmission).where(EntitySubmission.status == "held")
     if before is not None:
-        query = query.where(or_(col(EntitySubmission.created_at) < before))
+        query = query.where(_held_since() < before)
+    # Another process forcing the same rows (PostgreSQL) skips them instead of applying twice.
     rows = list(session.exec(query.order_by(
         col(EntitySubmission.branch_id), col(EntitySubmission.branch_base_version),
-        col(EntitySubmission.id))))
+        col(EntitySubmission.id)).with_for_update(skip_locked=True)))
     for row in rows:
         session.refresh(row)
         if row.status == "held":  # an earlier forced one may have released it already

@@ -135,9 +135,6 @@ def _saved_properties(root: Element, schema: FormSchema) -> dict[str, str]:
 def process_submission(session: Session, submission: Submission, definition: SubmissionDef,
                        trigger: str) -> EntitySubmission | None:
     """Create or update the entity a submission asks for; never raises for a bad request."""
-    from server.services.entity_backlog import process_due_backlog
-
-    process_due_backlog(session)
     return run(session, Context(submission, definition, trigger))
 
 

@@ -96,10 +96,6 @@ def finish(
     ])
     for row_id in ids if seq is None else ():
         mark_changed(session, "submission", row_id)
-    # What the per-op path's entity step does with every new submission (at most once a minute).
-    from server.services.entity_backlog import process_due_backlog
-
-    process_due_backlog(session)
 
 
 def _insert_records(session: Session, rows: list[dict[str, Any]]) -> list[int]:

@@ -134,8 +134,9 @@ def test_a_held_update_is_applied_on_the_latest_version_after_the_timeout(
         acts: Lists, engine: Any) -> None:
     _send(acts, update_xml(ACT, status="started", progress="40", base=2, trunk=1, branch="b1"))
     with unit_of_work(engine) as uow:
-        assert process_due_backlog(uow.session, now=utcnow()) == 0
-        assert process_due_backlog(uow.session, now=utcnow() + timedelta(days=6)) == 1
+        five_days = timedelta(days=5)
+        assert process_due_backlog(uow.session, five_days, now=utcnow()) == 0
+        assert process_due_backlog(uow.session, five_days, now=utcnow() + timedelta(days=6)) == 1
         uow.commit()
     entity = _entity(acts)
     assert entity["currentVersion"]["version"] == 2 and entity["conflict"] == "soft"
@@ -173,3 +174,12 @@ def _statuses(lists: Lists, form_id: str) -> list[tuple[str, str | None]]:
             f"{sub['instanceId']}/entities", headers=lists.manager).json()
         out += [(r["status"], (r["error"] or {}).get("code")) for r in rows]
     return out
+
+
+def test_with_the_default_timeout_an_entity_read_leaves_a_held_update_waiting(
+        acts: Lists) -> None:
+    _send(acts, update_xml(ACT, status="started", progress="40", base=2, trunk=1, branch="b1"))
+    assert _entity(acts)["currentVersion"]["version"] == 1
+    assert acts.client.get(acts.url("/acts.svc/Entities"), headers=acts.manager).status_code == 200
+    assert _entity(acts)["currentVersion"]["version"] == 1
+    assert _statuses(acts, "update_act") == [("held", None)]
