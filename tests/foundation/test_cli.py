@@ -49,6 +49,27 @@ def test_db_upgrade_and_user_create_from_another_folder(tmp_path) -> None:
     assert changed.returncode == 0, changed.stderr
 
 
+def test_an_admin_made_with_user_create_can_sign_in(client, settings, tmp_path) -> None:
+    url = {"KENESH_DATABASE_URL": settings.database_url}
+    created = run_kenesh(
+        ["user", "create", "Coordinator@Example.kg", "--admin"], tmp_path, url,
+        "a long enough password\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "created admin user coordinator@example.kg"
+    signed_in = client.post(
+        "/v1/sessions",
+        json={"email": "coordinator@example.kg", "password": "a long enough password"},
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    bearer = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+    assert client.get("/v1/users/current", headers=bearer).json()["email"] == (
+        "coordinator@example.kg"
+    )
+    # Site-wide admin: it may list every web user.
+    assert client.get("/v1/users", headers=bearer).status_code == 200
+
+
 def test_the_commands_of_other_modules_run_as_python_m_server_cli(tmp_path) -> None:
     url = {"KENESH_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
            "KENESH_DATA_DIR": str(tmp_path / "data")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -31,6 +33,32 @@ def test_readyz_is_503_with_the_reason_when_migrations_are_behind(settings, tmp_
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["code"] == "server.not_ready"
     assert "kenesh db upgrade" in response.json()["detail"]
+
+
+def _unreachable_database_url(backend: str, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if backend == "sqlite":
+        (tmp_path / "gone").mkdir()
+        return f"sqlite:///{tmp_path / 'gone'}"  # a folder: SQLite cannot open it
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"
+
+
+def test_readyz_is_503_with_the_reason_when_the_database_is_unreachable(
+    settings, backend, tmp_path
+) -> None:
+    from server.db import make_engine
+
+    unreachable = make_engine(_unreachable_database_url(backend, tmp_path))
+    with TestClient(create_app(settings, engine=unreachable)) as c:
+        response = c.get("/readyz")
+        assert c.get("/healthz").status_code == 200  # alive, only not ready
+    unreachable.dispose()
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "server.not_ready"
+    assert response.json()["detail"].startswith("database unreachable")
 
 
 def test_unknown_path_is_a_404_problem(client) -> None:
