@@ -8,6 +8,9 @@ A /v1 route missing here is refused at runtime (403) and fails the matrix test.
 from __future__ import annotations
 
 ROUTE_VERBS: dict[tuple[str, str], str] = {
+    # Probes for load balancers and orchestrators (server/routes/health.py).
+    ("GET", "/healthz"): "public",
+    ("GET", "/readyz"): "public",
     # Accounts, sessions, roles, audit (server/routes/sessions.py, users.py, audits.py).
     ("POST", "/v1/sessions"): "public",
     ("DELETE", "/v1/sessions/current"): "session.end",
