@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import tempfile
@@ -176,8 +177,16 @@ def csv_zip_stream(
         archive.close()
         yield from sink.drain()
     finally:
+        close_quietly(archive)
         for file in spools.values():
             file.close()
+
+
+def close_quietly(archive: zipfile.ZipFile) -> None:
+    """Close a streamed zip left unfinished (the client went away; an error) while its sink
+    is still open: the garbage collector would try later, and fail noisily."""
+    with contextlib.suppress(Exception):
+        archive.close()  # nothing when it is closed already
 
 
 def _flush(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from threading import Event
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from server.auth.deps import GrantedAccess
 from server.http.deps import WriteUoW
@@ -18,6 +19,7 @@ from server.policy_routes import register
 from server.routes.form_access import content_disposition, readable_form
 from server.services import exports
 from server.services.audit import request_id_of
+from server.services.export_query import ExportCancelled
 from server.services.scope import load_scope, scope_filter
 
 router = APIRouter(tags=["exports"])
@@ -25,29 +27,46 @@ BASE = "/v1/projects/{projectId}/forms/{xmlFormId}/submissions"
 
 
 class ExportResponse(StreamingResponse):
-    """Streams a synchronous generator, and closes it however the response ends.
+    """Streams a synchronous generator, stops it when the client goes, and closes it.
 
-    Each chunk is produced in the thread pool. When the client disconnects, Starlette stops
-    asking for chunks; closing the generator then runs its `finally`, which ends the query
-    and gives the database connection back instead of leaving it to the garbage collector.
+    Each chunk is produced in the thread pool, and a thread cannot be interrupted: a chunk
+    may take many rows (a compressor that has nothing to emit yet, rows a filter drops).
+    So the generator is made with `stop`, an Event its row source looks at before every row,
+    and `stop` is set the moment the server reports the disconnect, while that thread still
+    runs. Closing the generator then runs its `finally`, which ends the query and gives the
+    database connection back instead of leaving it to the garbage collector.
     """
 
-    def __init__(self, source: Iterator[bytes], **kwargs: Any) -> None:
+    def __init__(self, source: Iterator[bytes], stop: Event, **kwargs: Any) -> None:
         self._source = source
+        self._stop = stop
         super().__init__(self._chunks(), **kwargs)
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         while True:
-            chunk = await run_in_threadpool(next, self._source, None)
+            try:
+                chunk = await run_in_threadpool(next, self._source, None)
+            except ExportCancelled:
+                # Only a disconnect sets `stop`, and Starlette's listener is cancelling this
+                # task: returning instead would send the end of a body cut short.
+                await anyio.sleep_forever()
             if chunk is None:
                 return
             if chunk:
                 yield chunk
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def watched() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                self._stop.set()
+            return message
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, watched, send)
         finally:
+            # Also when sending failed (ASGI 2.4 servers report a disconnect only that way).
+            self._stop.set()
             with anyio.CancelScope(shield=True):
                 await run_in_threadpool(self._source.close)  # type: ignore[attr-defined]
 
@@ -66,9 +85,11 @@ def _export(request: Request, project_id: int, xml_form_id: str, uow: Any, acces
                          projectId=project_id)
     uow.commit()
     settings = request.app.state.settings
-    source = exports.stream_export(request.app.state.engine, job, data_dir=settings.data_dir)
+    stop = Event()
+    source = exports.stream_export(request.app.state.engine, job, data_dir=settings.data_dir,
+                                   stop=stop)
     return ExportResponse(
-        source, media_type=job.media_type,
+        source, stop, media_type=job.media_type,
         headers={"Content-Disposition": content_disposition(job.filename),
                  "Cache-Control": "no-store"},
     )

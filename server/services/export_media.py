@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from forms.export.csv_writer import ChunkSink
+from forms.export.csv_writer import ChunkSink, close_quietly
 from server.models import Blob, SubmissionAttachment
 from server.storage import iter_blob
 
@@ -62,16 +62,19 @@ def with_media(zip_chunks: Iterable[bytes],
     for info in entries:
         archive.filelist.append(info)
         archive.NameToInfo[info.filename] = info
-    for name, content in files():
-        if name in archive.NameToInfo:
-            continue
-        with archive.open(name, "w", force_zip64=True) as entry:
-            for part in content:
-                entry.write(part)
-                yield from sink.drain()
+    try:
+        for name, content in files():
+            if name in archive.NameToInfo:
+                continue
+            with archive.open(name, "w", force_zip64=True) as entry:
+                for part in content:
+                    entry.write(part)
+                    yield from sink.drain()
+            yield from sink.drain()
+        archive.close()
         yield from sink.drain()
-    archive.close()
-    yield from sink.drain()
+    finally:
+        close_quietly(archive)
 
 
 def _entries(tail: bytes, sent: int) -> tuple[list[zipfile.ZipInfo], int]:

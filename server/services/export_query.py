@@ -13,6 +13,7 @@ import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from threading import Event
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, null, select
@@ -177,20 +178,38 @@ class StreamedRow:
     definition_id: int
 
 
+class ExportCancelled(Exception):  # noqa: N818 - a signal, not an error
+    """The export was stopped from outside (its client went away) before its last row."""
+
+
 def stream_rows(session: Session, query: Select[Any], residual: FilterExpr | None,
-                now: datetime | None = None) -> Generator[StreamedRow, None, None]:
-    """Rows from a server-side cursor (a named cursor on PostgreSQL), filtered by `residual`."""
+                now: datetime | None = None,
+                stop: Event | None = None) -> Generator[StreamedRow, None, None]:
+    """Rows from a server-side cursor (a named cursor on PostgreSQL), filtered by `residual`.
+
+    `stop` is looked at before every row read, whether or not the row is then passed on:
+    once it is set, ExportCancelled is raised and no further row is read. A writer may read
+    many rows before it has bytes to send (a compressor, a filter that keeps few rows, a
+    GeoJSON export of rows without locations), so output alone would not notice.
+    """
     connection = session.connection()
     result = connection.execute(query.execution_options(yield_per=STREAM_BATCH))
     moment = now or datetime.now(UTC)
     validations: dict[str | None, _Validation] = {}
+    stopped = stop.is_set if stop is not None else _never
     try:
         for record in result:
+            if stopped():
+                raise ExportCancelled
             if residual is not None and not _passes(residual, record, moment):
                 continue
             yield StreamedRow(_submission_row(record, validations), record[13])
     finally:
         result.close()
+
+
+def _never() -> bool:
+    return False
 
 
 _Validation = tuple[str | None, tuple[str, ...]]  # status, messages

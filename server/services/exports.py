@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from threading import Event
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, func, select
@@ -289,17 +290,20 @@ def count_rows(engine: Engine, job: ExportJob) -> int:
 
 
 def stream_export(engine: Engine, job: ExportJob, *, data_dir: Path | None = None,
-                  progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+                  progress: Callable[[int], None] | None = None,
+                  stop: Event | None = None) -> Iterator[bytes]:
     """The export's bytes, read from a server-side cursor in a read-only unit of work.
 
     `progress(1)` is called for every submission written (the CLI's progress bar).
-    Closing the generator early ends the query and gives the connection back.
+    Setting `stop` (from any thread) makes the generator raise ExportCancelled before the
+    next row is read, even in the middle of producing a chunk; closing it early ends the
+    query and gives the connection back.
     """
     with unit_of_work(engine, write=False) as uow:
         query = export_query(job.form_id, job.where, include_deleted=job.include_deleted,
                              change_times=job.residual is not None)
         plan = _plan(uow.session, job, query)
-        streamed = stream_rows(uow.session, query, job.residual, job.now)
+        streamed = stream_rows(uow.session, query, job.residual, job.now, stop)
         with_files = array("q")  # current version ids that have files, for media/
         want_files = job.options.attachments and data_dir is not None
 
