@@ -1,23 +1,38 @@
-"""Streamed XLSX export: the main table's sheet first, one sheet per repeat after it."""
+"""Streamed XLSX export: the main table's sheet first, one sheet per repeat after it.
+
+An XLSX file is a zip of XML parts, and a zip's entries may come in any order: only its
+central directory, written last, lists them. So the main sheet's XML is written by openpyxl
+straight into a zip entry that streams out while submissions are read; each repeat sheet
+goes to openpyxl's temporary file meanwhile and is copied into the zip afterwards, followed
+by the small parts (workbook, styles, content types) that openpyxl writes last anyway.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import os
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.writer.excel import ExcelWriter
 
 from forms.export.cells import Cell, neutralise, utc
-from forms.export.csv_writer import Spool, default_spool
+from forms.export.csv_writer import COMPRESS_LEVEL, ChunkSink
 from forms.export.plan import ExportPlan
-from forms.export.rows import SubmissionRow, rows_for_submission
+from forms.export.rows import SubmissionRow, append_rows, typed_tables
 
-_CHUNK = 256 * 1024
+_COPY_BYTES = 256 * 1024
+_BATCH = 256  # submissions between two looks at the compressed output
 _SHEET_TITLE_MAX = 31
 _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
 # Characters outside XML 1.0's Char production (control characters, lone surrogates, U+FFFE,
@@ -29,49 +44,104 @@ def xlsx_stream(
     plan: ExportPlan,
     submissions: Iterable[SubmissionRow],
     *,
-    spool: Spool = default_spool,
+    compresslevel: int = COMPRESS_LEVEL,
 ) -> Iterator[bytes]:
-    """The export as an XLSX workbook, in chunks of bytes.
+    """The export as an XLSX workbook, in chunks of bytes, the first before any row is read.
 
     Each sheet starts with a row of labels in the plan's language and a row of Central's
-    column names. Cells keep their types (numbers, dates; SubmissionDate as a UTC datetime).
-    openpyxl's write-only mode spools each sheet to a temporary file while rows arrive, so
-    memory stays flat; the workbook is assembled into `spool()` and sent from there, which
-    means its first byte leaves only once the last submission has been read.
+    column names. Cells keep their types: numbers, dates, date-times in naive UTC
+    (SubmissionDate and dateTime answers; Excel has no time zones) and times of day as
+    answered. Memory stays flat: the main sheet streams out as it is written, repeat sheets
+    wait in temporary files (removed however the export ends).
     """
     workbook = Workbook(write_only=True)
-    sheets: dict[str, WriteOnlyWorksheet] = {}
-    for table, title in zip(plan.tables, sheet_titles(plan), strict=True):
-        sheet = workbook.create_sheet(title)
-        sheet.append([_header_cell(sheet, text) for text in table.labels(plan.lang)])
-        sheet.append([_header_cell(sheet, text) for text in table.headers])
-        sheets[table.name] = sheet
-    output = spool()
+    sheets = [workbook.create_sheet(title) for title in sheet_titles(plan)]
+    sink = ChunkSink()
+    # No ZIP64 unless a part needs it: Excel refuses a workbook whose small parts carry it.
+    archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED,
+                              compresslevel=compresslevel, allowZip64=True)
+    main = sheets[0]
+    entry = archive.open(_part_name(1), "w")
     try:
-        try:
-            for submission in submissions:
-                for name, rows in rows_for_submission(plan, submission).items():
-                    sheet = sheets[name]
-                    for row in rows:
-                        sheet.append(xlsx_row(row))
-            workbook.save(output)
-        except BaseException:
-            _discard(sheets.values())
-            raise
-        output.seek(0)
-        while chunk := output.read(_CHUNK):
-            yield chunk
-    finally:
-        output.close()
+        main._writer = WorksheetWriter(main, out=entry)  # noqa: SLF001 - openpyxl's own hook
+        main._writer.write_top()  # noqa: SLF001
+        for sheet, table in zip(sheets, plan.tables, strict=True):
+            sheet.append([_header_cell(sheet, text) for text in table.labels(plan.lang)])
+            sheet.append([_header_cell(sheet, text) for text in table.headers])
+        yield from sink.drain()
+        yield from _sheet_rows(plan, submissions, sheets, sink)
+        main.close()
+        entry.close()
+        yield from sink.drain()
+        for number, sheet in enumerate(sheets[1:], start=2):
+            yield from _copy_sheet(archive, sink, sheet, _part_name(number))
+        workbook.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        _PartsWriter(workbook, archive).save()
+        yield from sink.drain()
+    except BaseException:
+        _discard(main, entry, archive, sheets[1:])
+        raise
 
 
-def _discard(sheets: Iterable[WriteOnlyWorksheet]) -> None:
-    """Remove the temporary files of sheets never saved.
+def _sheet_rows(plan: ExportPlan, submissions: Iterable[SubmissionRow],
+                sheets: list[WriteOnlyWorksheet], sink: ChunkSink) -> Iterator[bytes]:
+    tables = typed_tables(plan)
+    pending: list[list[list[Cell]]] = [[] for _ in tables]
+    for count, submission in enumerate(submissions, start=1):
+        append_rows(tables, submission, pending)
+        for sheet, rows in zip(sheets, pending, strict=True):
+            for row in rows:
+                sheet.append(xlsx_row(row))
+            rows.clear()
+        if count % _BATCH == 0:
+            yield from sink.drain()
+
+
+def _part_name(number: int) -> str:
+    """The zip name of the workbook's `number`th sheet, as openpyxl names it when saving."""
+    return f"xl/worksheets/sheet{number}.xml"  # openpyxl's Worksheet._path
+
+
+def _copy_sheet(archive: zipfile.ZipFile, sink: ChunkSink, sheet: WriteOnlyWorksheet,
+                name: str) -> Iterator[bytes]:
+    """A repeat sheet's temporary file into the zip, a piece at a time, then removed."""
+    sheet.close()
+    path = sheet._writer.out  # noqa: SLF001
+    info = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.file_size = os.path.getsize(path)  # lets zipfile use ZIP64 only when it must
+    with open(path, "rb") as source, archive.open(info, "w") as target:
+        while chunk := source.read(_COPY_BYTES):
+            target.write(chunk)
+            yield from sink.drain()
+    sheet._writer.cleanup()  # noqa: SLF001
+    yield from sink.drain()
+
+
+class _PartsWriter(ExcelWriter):  # type: ignore[misc]
+    """openpyxl's writer for every part but the sheets, which are in the zip already."""
+
+    def write_worksheet(self, ws: Any) -> None:
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        ws._rels = ws._writer._rels
+        self.manifest.append(ws)
+
+
+def _discard(main: WriteOnlyWorksheet, entry: Any, archive: zipfile.ZipFile,
+             repeats: Iterable[WriteOnlyWorksheet]) -> None:
+    """Let go of a workbook never finished: its zip, and the temporary files of its sheets.
 
     openpyxl deletes a write-only sheet's temporary file when the workbook is saved, or else
     at interpreter exit: a failed export in a long-running server would leave it on disk.
     """
-    for sheet in sheets:
+    # The main sheet's XML is ended inside the zip, which is dropped; closing a sheet that
+    # has no writer yet would make one, with a temporary file.
+    for closable in ((main,) if main._writer is not None else ()) + (entry, archive):  # noqa: SLF001
+        with contextlib.suppress(Exception):
+            closable.close()
+    for sheet in repeats:
         with contextlib.suppress(Exception):  # a sheet saved already refuses to close again
             sheet.close()
         writer = sheet._writer  # openpyxl has no public way to abandon a write-only sheet

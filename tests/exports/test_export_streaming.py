@@ -113,6 +113,17 @@ def test_a_client_that_disconnects_stops_the_reading_of_rows_in_every_format(
     assert world.engine.pool.checkedout() == 0
 
 
+def test_an_xlsx_export_sends_its_first_bytes_before_reading_every_row(
+        world: World, monkeypatch: Any) -> None:
+    insert_submissions(world.engine, world.project_id, "consult", _documents(2000))
+    read = _count_rows_read(monkeypatch)
+    sent = anyio.run(_export_until_first_chunk, world, world.url("submissions.xlsx"))
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    assert bodies and bodies[0]["body"].startswith(b"PK\x03\x04")  # a zip's first entry
+    assert all(m.get("more_body") for m in bodies)
+    assert read[0] < 2000 // 2
+
+
 def test_the_command_line_writes_the_export_to_a_file(world: World, settings: Any,
                                                       tmp_path: Path,
                                                       monkeypatch: Any) -> None:
