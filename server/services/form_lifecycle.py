@@ -192,9 +192,9 @@ def _add_definition(
     carry_from: FormDef | None,
 ) -> FormDef:
     converted = prepared.converted
+    files = prepared.store_files()  # only now: every refusal comes before this point
     xlsx_blob = (
-        ensure_blob(session, prepared.original, prepared.original_type)
-        if prepared.original else None
+        ensure_blob(session, files.original, prepared.original_type) if files.original else None
     )
     assert form.id is not None
     definition = FormDef(
@@ -209,8 +209,8 @@ def _add_definition(
     session.add(definition)
     session.flush()
     prefilled = {}
-    if prepared.itemsets is not None:
-        itemsets = ensure_blob(session, prepared.itemsets, "text/csv")
+    if files.itemsets is not None:
+        itemsets = ensure_blob(session, files.itemsets, "text/csv")
         prefilled["itemsets.csv"] = (itemsets, "text/csv")
     form_media.create_slots(
         session, definition, converted.media_types, carry_from=carry_from, prefilled=prefilled

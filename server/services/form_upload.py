@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -46,13 +47,21 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class StoredFiles:
+    """The files of an accepted definition, written to the data directory."""
+
+    original: StoredBlob | None  # the XLSForm as uploaded; None for raw XForms
+    itemsets: StoredBlob | None  # choices of select_one_external, served as itemsets.csv
+
+
+@dataclass(frozen=True)
 class PreparedDefinition:
-    """A converted definition, its original file stored, ready to become a form_defs row."""
+    """A converted definition, ready to become a form_defs row; nothing is on disk yet."""
 
     converted: ConvertedForm
-    original: StoredBlob | None  # the XLSForm as uploaded; None for raw XForms
+    original: bytes | None  # the XLSForm as uploaded; None for raw XForms
     original_type: str | None
-    itemsets: StoredBlob | None  # choices of select_one_external, served as itemsets.csv
+    data_dir: Path
     xlsform_warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -62,6 +71,21 @@ class PreparedDefinition:
     @property
     def schema(self) -> FormSchema:
         return self.converted.schema
+
+    def store_files(self) -> StoredFiles:
+        """Write the original and the itemsets CSV; call once the definition is accepted.
+
+        Not at upload: a definition refused for its warnings or its id would leave files no
+        row refers to, and deleting them afterwards could pull a file from under a concurrent
+        upload of the same bytes (the store is content-addressed).
+        """
+        original = store_bytes(self.data_dir, self.original) if self.original else None
+        itemsets_csv = self.converted.itemsets_csv
+        itemsets = (
+            store_bytes(self.data_dir, itemsets_csv.encode("utf-8"))
+            if itemsets_csv is not None else None
+        )
+        return StoredFiles(original=original, itemsets=itemsets)
 
 
 def prepare_definition(settings: Settings, upload: Upload) -> PreparedDefinition:
@@ -74,15 +98,11 @@ def prepare_definition(settings: Settings, upload: Upload) -> PreparedDefinition
     if not _has_meta(converted.schema):
         raise Problem(errors.FORM_MISSING_META)
     original_type = _TYPE_FOR_FORMAT.get(converted.source_format)
-    original = store_bytes(settings.data_dir, upload.content) if original_type else None
-    itemsets = None
-    if converted.itemsets_csv is not None:
-        itemsets = store_bytes(settings.data_dir, converted.itemsets_csv.encode("utf-8"))
     return PreparedDefinition(
         converted=converted,
-        original=original,
+        original=upload.content if original_type else None,
         original_type=original_type,
-        itemsets=itemsets,
+        data_dir=settings.data_dir,
         xlsform_warnings=converted.warnings,
     )
 
