@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
 import threading
 import time
@@ -30,12 +31,17 @@ def parse_database_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:  # ValueError: e.g. a port that is not a number
-        raise DatabaseURLError(f"malformed database URL {url!r}") from exc
+        raise DatabaseURLError(f"malformed database URL {_without_password(url)!r}") from exc
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseURLError(
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite:// or postgresql://"
         )
     return parsed
+
+
+def _without_password(url: str) -> str:
+    # The message goes to a terminal or a log: a password in the URL must not go with it.
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:

@@ -95,6 +95,7 @@ def test_user_create_refuses_a_short_password_in_one_line(tmp_path) -> None:
         ("definitely not a url", "malformed database URL"),
         ("mysql://root@127.0.0.1/db", "unsupported database"),
         ("postgresql://u@127.0.0.1:notaport/db", "malformed database URL"),
+        ("postgresql://u:s3cret@127.0.0.1:notaport/db", "u:***@127.0.0.1:notaport"),
         ("sqlite:////proc/nope/k.db", "cannot create the folder '/proc/nope'"),
         ("postgresql://postgres@127.0.0.1:1/none", "cannot reach the database"),
     ],
@@ -104,6 +105,7 @@ def test_serve_exits_with_one_line_when_the_database_is_unusable(tmp_path, url, 
     assert result.returncode == 1
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+    assert "s3cret" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
