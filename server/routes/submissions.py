@@ -13,19 +13,17 @@ from server.auth.deps import GrantedAccess
 from server.errors import Problem
 from server.http.body import json_object
 from server.http.deps import ReadUoW, SettingsDep, WriteUoW
-from server.models import Submission
 from server.policy import authorize_form
 from server.policy_routes import register
 from server.routes.form_access import blob_response, readable_form
 from server.services import submission_views as views
 from server.services import trash
 from server.services.audit import record_audit, request_id_of
-from server.services.scope import load_scope, scope_filter
+from server.services.submission_edits import edit_rest, scope_condition
 from server.services.submissions import (
     IncomingFile,
     Sender,
     current_definition_of,
-    edit_rest,
     fill_attachments,
     get_submission,
     receive_rest,
@@ -33,17 +31,6 @@ from server.services.submissions import (
 from server.storage import store_async_stream
 
 router = APIRouter(tags=["submissions"])
-
-
-def _in_scope(session: Any, access: Any, form: Any) -> Any:
-    """The caller's record scope as a SQL condition on Submission (None: sees everything)."""
-    scope = load_scope(session, access, sensitive=form.sensitive)
-    return scope_filter(
-        access.principal,
-        scope,
-        submitter_col=Submission.submitter_id,
-        location_col=Submission.scope_value,
-    )
 
 
 def _record(session: Any, access: Any, project_id: int, xml_form_id: str, instance_id: str) -> Any:
@@ -56,7 +43,7 @@ def _scoped_submission(
     session: Any, access: Any, form: Any, instance_id: str, *, deleted: bool = False
 ) -> Any:
     return get_submission(
-        session, form, unquote(instance_id), visible=_in_scope(session, access, form),
+        session, form, unquote(instance_id), visible=scope_condition(session, access, form),
         deleted=deleted,
     )
 
@@ -84,7 +71,7 @@ def list_submissions(
     if deleted:  # the trash is for those who may empty it
         authorize_form(uow.session, access, "submission.delete", form)
     rows = views.list_submissions(
-        uow.session, form, visible=_in_scope(uow.session, access, form), deleted=deleted
+        uow.session, form, visible=scope_condition(uow.session, access, form), deleted=deleted
     )
     return [views.submission_json(s, d) for s, d in rows]
 
@@ -143,7 +130,7 @@ async def edit(
 ) -> dict[str, Any]:
     xml = await request.body()
     form = readable_form(uow.session, access, projectId, xmlFormId)
-    sender = Sender(request.state.principal, None, request.headers.get("user-agent"))
+    sender = Sender(request.state.principal, None, request.headers.get("user-agent"), access)
     receipt = edit_rest(uow.session, form, unquote(instanceId), xml, sender)
     uow.commit()
     return views.submission_json(receipt.submission, receipt.definition)

@@ -2,7 +2,8 @@
 
 The rules are ODK Central's: a new instanceID creates a submission; the same instanceID with
 byte-identical XML is a resend that fills attachment slots; different XML under a known
-instanceID is a conflict; `deprecatedID` names the version being edited.
+instanceID is a conflict; `deprecatedID` names the version being edited. Resends and edits,
+and the record scope they respect, are in server/services/submission_edits.py.
 """
 
 from __future__ import annotations
@@ -33,14 +34,10 @@ from server.services.scope import location_value, project_scope_setting
 from server.services.submission_errors import (
     FORM_ID_MISMATCH,
     FORM_NOT_ACCEPTING,
-    MISSING_DEPRECATED_ID,
-    SUBMISSION_DELETED,
     SUBMISSION_EXISTS,
     SUBMISSION_NO_FORM_ID,
     SUBMISSION_NO_INSTANCE_ID,
-    SUBMISSION_OUTDATED_EDIT,
     SUBMISSION_UNPARSEABLE,
-    SUBMISSION_XML_CONFLICT,
 )
 from server.services.submission_reading import (  # noqa: F401  (validation_json: re-exported)
     Reading,
@@ -117,29 +114,29 @@ def receive_openrosa(
     early = early_reading(project_id, parsed)  # before the first statement: see its module
     form, form_def = target_definition(session, project_id, parsed)
     remember_schema(project_id, parsed, load_schema(form_def))
-    _authorize_submission(session, sender, project_id, form)
+    access = _authorize_submission(session, sender, project_id, form)
     if form.state == "closed":
         raise Problem(FORM_NOT_ACCEPTING)
     if parsed.deprecated_id:
-        return apply_edit(session, form, form_def, parsed, xml, files, sender, early)
+        # Imported here: submission_edits builds on this module (resends and edits are rare).
+        from server.services.submission_edits import apply_edit
+
+        return apply_edit(session, form, form_def, parsed, xml, files, sender, access, early)
     existing = find_definition(session, form, parsed.instance_id or "")
     if existing is None:
         return create_submission(session, form, form_def, parsed, xml, files, sender, early)
-    submission = session.get(Submission, existing.submission_id)
-    assert submission is not None
-    if submission.deleted_at is not None:
-        raise Problem(SUBMISSION_DELETED)
-    if existing.xml != xml:
-        raise Problem(SUBMISSION_XML_CONFLICT)
-    fill_attachments(session, existing, files)
-    return Receipt(submission, existing, created=False)
+    from server.services.submission_edits import resend
+
+    return resend(session, form, existing, xml, files, access)
 
 
-def _authorize_submission(session: Session, sender: Sender, project_id: int, form: Form) -> None:
+def _authorize_submission(
+    session: Session, sender: Sender, project_id: int, form: Form
+) -> Access:
     if sender.access is not None:
         authorize_form(session, sender.access, "submission.create", form)
-    else:
-        authorize(session, sender.principal, "submission.create", project_id, form=form)
+        return sender.access
+    return authorize(session, sender.principal, "submission.create", project_id, form=form)
 
 
 def receive_rest(
@@ -156,23 +153,6 @@ def receive_rest(
     if find_definition(session, form, parsed.instance_id or "") is not None:
         raise Problem(SUBMISSION_EXISTS)
     return create_submission(session, form, form_def, parsed, xml, {}, sender)
-
-
-def edit_rest(
-    session: Session, form: Form, instance_id: str, xml: bytes, sender: Sender
-) -> Receipt:
-    """PUT …/submissions/{instanceId}: a new version whose deprecatedID is the current one."""
-    parsed = parse_submission_xml(xml)
-    if parsed.form_id != form.xml_form_id:
-        raise Problem(FORM_ID_MISMATCH)
-    if not parsed.deprecated_id:
-        raise Problem(MISSING_DEPRECATED_ID)
-    submission = get_submission(session, form, instance_id)
-    _, form_def = target_definition(session, form.project_id, parsed)
-    previous = find_definition(session, form, parsed.deprecated_id)
-    if previous is None or previous.submission_id != submission.id:
-        raise Problem(errors.NOT_FOUND, "deprecatedID does not name a version of this submission.")
-    return apply_edit(session, form, form_def, parsed, xml, {}, sender)
 
 
 def find_definition(session: Session, form: Form, instance_id: str) -> SubmissionDef | None:
@@ -258,28 +238,20 @@ def create_submission(
     return Receipt(submission, definition, created=True)
 
 
-def apply_edit(
+def add_version(
     session: Session,
     form: Form,
     form_def: FormDef,
+    previous: SubmissionDef,
     parsed: ParsedInstance,
     xml: bytes,
     files: dict[str, IncomingFile],
     sender: Sender,
     early: Reading | None = None,
 ) -> Receipt:
-    """A new version of the submission that `deprecatedID` names (Central's edit rules)."""
-    previous = find_definition(session, form, parsed.deprecated_id or "")
-    if previous is None:
-        raise Problem(errors.NOT_FOUND, f"No submission version {parsed.deprecated_id!r} to edit.")
+    """A new current version after `previous` (an edit that passed Central's edit rules)."""
     submission = session.get(Submission, previous.submission_id)
     assert submission is not None
-    if submission.deleted_at is not None:
-        raise Problem(SUBMISSION_DELETED)
-    if not previous.current:
-        raise Problem(SUBMISSION_OUTDATED_EDIT)
-    if find_definition(session, form, parsed.instance_id or "") is not None:
-        raise Problem(SUBMISSION_EXISTS)
     schema = load_schema(form_def)
     previous.current = False
     session.add(previous)

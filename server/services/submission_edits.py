@@ -1,0 +1,132 @@
+"""Resends and edits of known submissions (OpenRosa, REST PUT), by ODK Central's rules, in scope.
+
+A resend names a version that exists (its instanceID) with byte-identical XML: its files fill
+or replace their slots (how Collect sends a large submission in several POSTs). An edit names the version it replaces (`deprecatedID`). An edit whose
+deprecatedID names a record outside the sender's record scope is answered exactly as one
+naming no record (404): an edit can neither change such a record nor move it into scope and
+so reveal its earlier versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from forms.instance import ParsedInstance
+from server import errors
+from server.errors import Problem
+from server.models import Form, FormDef, Submission, SubmissionDef
+from server.policy import Access, authorize
+from server.services.scope import load_scope, record_visible, scope_filter
+from server.services.submission_errors import (
+    FORM_ID_MISMATCH,
+    MISSING_DEPRECATED_ID,
+    SUBMISSION_DELETED,
+    SUBMISSION_EXISTS,
+    SUBMISSION_OUTDATED_EDIT,
+    SUBMISSION_XML_CONFLICT,
+)
+from server.services.submission_reading import Reading
+from server.services.submissions import (
+    IncomingFile,
+    Receipt,
+    Sender,
+    add_version,
+    fill_attachments,
+    find_definition,
+    get_submission,
+    parse_submission_xml,
+    target_definition,
+)
+
+
+def resend(
+    session: Session, form: Form, existing: SubmissionDef, xml: bytes,
+    files: dict[str, IncomingFile], access: Access,
+) -> Receipt:
+    """The same instanceID again: byte-identical XML tops up the files, anything else is 409."""
+    submission = session.get(Submission, existing.submission_id)
+    assert submission is not None
+    if submission.deleted_at is not None:
+        raise Problem(SUBMISSION_DELETED)
+    if existing.xml != xml:
+        raise Problem(SUBMISSION_XML_CONFLICT)
+    if not _own_version(access, existing) and not record_in_scope(
+        session, access, form, submission
+    ):
+        raise Problem(SUBMISSION_EXISTS)  # nobody tops up the files of a record out of reach
+    fill_attachments(session, existing, files)
+    return Receipt(submission, existing, created=False)
+
+
+def apply_edit(
+    session: Session,
+    form: Form,
+    form_def: FormDef,
+    parsed: ParsedInstance,
+    xml: bytes,
+    files: dict[str, IncomingFile],
+    sender: Sender,
+    access: Access,
+    early: Reading | None = None,
+) -> Receipt:
+    """A new version of the submission that `deprecatedID` names."""
+    previous = find_definition(session, form, parsed.deprecated_id or "")
+    submission = None if previous is None else session.get(Submission, previous.submission_id)
+    if previous is None or submission is None or not record_in_scope(
+        session, access, form, submission
+    ):
+        raise Problem(errors.NOT_FOUND, f"No submission version {parsed.deprecated_id!r} to edit.")
+    if submission.deleted_at is not None:
+        raise Problem(SUBMISSION_DELETED)
+    if not previous.current:
+        raise Problem(SUBMISSION_OUTDATED_EDIT)
+    if find_definition(session, form, parsed.instance_id or "") is not None:
+        raise Problem(SUBMISSION_EXISTS)
+    return add_version(session, form, form_def, previous, parsed, xml, files, sender, early)
+
+
+def edit_rest(
+    session: Session, form: Form, instance_id: str, xml: bytes, sender: Sender
+) -> Receipt:
+    """PUT …/submissions/{instanceId}: a new version whose deprecatedID is the current one."""
+    parsed = parse_submission_xml(xml)
+    if parsed.form_id != form.xml_form_id:
+        raise Problem(FORM_ID_MISMATCH)
+    if not parsed.deprecated_id:
+        raise Problem(MISSING_DEPRECATED_ID)
+    access = sender.access or authorize(
+        session, sender.principal, "submission.update", form.project_id, form=form
+    )
+    submission = get_submission(
+        session, form, instance_id, visible=scope_condition(session, access, form)
+    )
+    _, form_def = target_definition(session, form.project_id, parsed)
+    previous = find_definition(session, form, parsed.deprecated_id)
+    if previous is None or previous.submission_id != submission.id:
+        raise Problem(errors.NOT_FOUND, "deprecatedID does not name a version of this submission.")
+    return apply_edit(session, form, form_def, parsed, xml, {}, sender, access)
+
+
+def record_in_scope(session: Session, access: Access, form: Form, submission: Submission) -> bool:
+    """Whether the submission is within the caller's record scope (server/services/scope.py)."""
+    scope = load_scope(session, access, sensitive=bool(form.sensitive))
+    if not scope.restricted:
+        return True
+    # The stored scope value, as the SQL filters of the read paths compare it.
+    fields = {} if scope.field is None else {scope.field: submission.scope_value}
+    return record_visible(access.principal, scope, submission.submitter_id, fields)
+
+
+def scope_condition(session: Session, access: Access, form: Form) -> Any:
+    """The caller's record scope as a SQL condition on Submission (None: sees everything)."""
+    scope = load_scope(session, access, sensitive=bool(form.sensitive))
+    return scope_filter(access.principal, scope, submitter_col=Submission.submitter_id,
+                        location_col=Submission.scope_value)
+
+
+def _own_version(access: Access, version: SubmissionDef) -> bool:
+    # Its own sender may send a version again even when it left the sender's scope: the files
+    # of a record it moved elsewhere still have to arrive, and it learns nothing new.
+    return version.submitter_id == access.principal.actor_id
