@@ -81,12 +81,17 @@ def _text(value: Any) -> str:
 
 
 def integrity_xml(session: Session, dataset: Dataset, scoped: Scoped, ids: list[str]) -> str:
-    """Which of the phone's entities are gone (deleted, or no longer in its scope)."""
+    """Which of the phone's entities are gone (deleted, or no longer in its scope); without
+    `ids`, the state of every row the caller may see."""
     query = select(Entity.uuid, Entity.deleted_at, Entity.id).where(
         Entity.dataset_id == dataset.id)
     if ids:
         query = query.where(col(Entity.uuid).in_(ids))
     visible = visible_clause(scoped)
+    if visible is not None and not ids:
+        # Asked about no ids in particular, a scoped phone hears only of its own rows: the
+        # uuids of other places' rows are none of its business.
+        query = query.where(visible)
     shown: set[int] = set()
     if visible is not None:
         shown = {row[0] for row in session.execute(

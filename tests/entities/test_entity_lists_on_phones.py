@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,47 @@ def test_integrity_reports_deleted_entities(lists: Lists) -> None:
     assert response.status_code == 200
     assert f'<entity id="{kept["uuid"]}"><deleted>false</deleted></entity>' in response.text
     assert f'<entity id="{gone["uuid"]}"><deleted>true</deleted></entity>' in response.text
+
+
+def _integrity(lists: Lists, url: str, ids: list[str] | None,
+               headers: dict[str, str] | None = None) -> dict[str, str]:
+    params = {"id": ",".join(ids)} if ids is not None else {}
+    response = lists.client.get(url, params=params, headers={**OPENROSA, **(headers or {})})
+    assert response.status_code == 200, response.text
+    return dict(re.findall(r'<entity id="([^"]+)"><deleted>(true|false)</deleted>', response.text))
+
+
+def test_integrity_tells_a_scoped_phone_to_drop_rows_that_left_its_scope(
+        lists: Lists, engine: Any) -> None:
+    _publish_example(lists, "local_action_plan_activity")
+    _publish_example(lists, "update_lap_activity")
+    actor, key = make_app_user(engine, lists.project_id, forms=("update_lap_activity",))
+    _scope_officer(engine, lists.project_id, actor, ["kara-bulak"])
+    _activities(lists, {"Water committee": "kara-bulak", "Youth forum": "kyzyl-kiya",
+                        "Clinic repair": "kara-bulak"})
+    ids = _uuids_by_label(lists)
+    lists.client.delete(lists.url(f"/lap_activities/entities/{ids['Clinic repair']}"),
+                        headers=lists.manager)
+    moved = lists.patch("lap_activities", ids["Water committee"],
+                        {"data": {"ayil_aimak": "kyzyl-kiya"}}, baseVersion="1")
+    assert moved.status_code == 200, moved.text
+    asked = [ids["Water committee"], ids["Clinic repair"], ids["Youth forum"]]
+    key_url = (f"/v1/key/{key}/projects/{lists.project_id}/datasets/lap_activities/integrity")
+    rest_url = lists.url("/lap_activities/integrity")
+    for url, headers in ((key_url, None), (rest_url, bearer(key))):
+        assert _integrity(lists, url, asked, headers) == {
+            ids["Water committee"]: "true",  # moved out of the officer's ayil aimak
+            ids["Clinic repair"]: "true",  # deleted
+            ids["Youth forum"]: "true",  # never in scope: the phone drops it if it has it
+        }
+        # Asked about nothing in particular, a phone learns nothing of other places' rows.
+        assert ids["Youth forum"] not in _integrity(lists, url, None, headers)
+    assert _integrity(lists, rest_url, asked, lists.manager) == {
+        ids["Water committee"]: "false", ids["Clinic repair"]: "true",
+        ids["Youth forum"]: "false"}
+
+
+def _uuids_by_label(lists: Lists) -> dict[str, str]:
+    listed = lists.client.get(lists.url("/lap_activities.svc/Entities"),
+                              headers=lists.manager).json()["value"]
+    return {row["label"]: row["__id"] for row in listed}
