@@ -12,6 +12,7 @@ from server.models.base import utcnow
 from server.services.entity_backlog import process_due_backlog
 from tests.entities.conftest import Lists
 from tests.entities.forms import CREATE_MD, UPDATE_MD, create_xml, publish, submit, update_xml
+from tests.factories import make_app_user
 
 ACT = "0b7c5d3e-8a41-4f7e-9c2d-6e1f0a9b8c7d"
 
@@ -83,9 +84,14 @@ def test_two_phones_editing_different_properties_merge_without_conflict(acts: Li
     assert entity["currentVersion"]["data"]["progress"] == "80"
     assert entity["conflict"] == "soft"  # as Central says; no Kenesh conflict is opened
     assert entity["currentVersion"]["conflictingProperties"] is None
-    feed = acts.client.get(f"/v1/projects/{acts.project_id}/conflicts", headers=acts.manager)
-    if feed.status_code == 200:
-        assert feed.json() == []
+    conflicts = acts.client.get(f"/v1/projects/{acts.project_id}/conflicts",
+                                headers=acts.manager)
+    assert conflicts.status_code == 200, conflicts.text
+    assert conflicts.json() == []
+    [change] = _feed_entities(acts)
+    assert change["record_id"] == ACT and change["version"] == 3
+    assert change["conflict"] is False
+    assert (change["fields"]["status"], change["fields"]["progress"]) == ("done", "80")
 
 
 def test_two_phones_changing_the_same_property_conflict_and_keep_both_values(
@@ -98,10 +104,14 @@ def test_two_phones_changing_the_same_property_conflict_and_keep_both_values(
     versions = acts.client.get(acts.url(f"/acts/entities/{ACT}/versions"),
                                headers=acts.manager).json()
     assert {v["dataReceived"]["status"] for v in versions[1:]} == {"done", "stalled"}
-    feed = acts.client.get(f"/v1/projects/{acts.project_id}/conflicts", headers=acts.manager)
-    if feed.status_code == 200:
-        [conflict] = feed.json()
-        assert {conflict["kept"]["value"], conflict["other"]["value"]} == {"done", "stalled"}
+    conflicts = acts.client.get(f"/v1/projects/{acts.project_id}/conflicts",
+                                headers=acts.manager)
+    assert conflicts.status_code == 200, conflicts.text
+    [conflict] = conflicts.json()
+    assert (conflict["type"], conflict["record_id"], conflict["field"]) == ("entity", ACT, "status")
+    assert {conflict["kept"]["value"], conflict["other"]["value"]} == {"done", "stalled"}
+    [change] = _feed_entities(acts)
+    assert change["conflict"] is True
 
 
 def test_a_conflict_resolved_through_the_api_reaches_the_phones(acts: Lists) -> None:
@@ -122,6 +132,37 @@ def test_an_update_without_base_version_is_an_error_on_the_accepted_submission(
     assert _entity(acts)["currentVersion"]["version"] == 1
     status = _statuses(acts, "update_act")
     assert status == [("error", "base_version_missing")]
+
+
+def test_an_update_without_branch_on_an_old_base_version_merges_on_the_latest(
+        acts: Lists, engine: Any) -> None:
+    first = acts.patch("acts", ACT, {"data": {"progress": "20"}}, baseVersion="1")
+    assert first.status_code == 200, first.text  # version 2: progress changed on the server
+    # A phone made it on version 1, without a branch (an older Collect, a stale list).
+    _, key = make_app_user(engine, acts.project_id, forms=("update_act",))
+    phone = acts.client.post(
+        f"/v1/key/{key}/projects/{acts.project_id}/submission",
+        headers={"X-OpenRosa-Version": "1.0"},
+        files={"xml_submission_file": (
+            "submission.xml", update_xml(ACT, status="started", progress="0", base=1),
+            "text/xml")})
+    assert phone.status_code == 201, phone.text
+    entity = _entity(acts)
+    assert entity["currentVersion"]["version"] == 3
+    assert entity["currentVersion"]["baseVersion"] == 1
+    # Only what the phone changed against version 1 is written: progress "0" was already
+    # there, so the server's "20" stays; status is new.
+    assert entity["currentVersion"]["data"]["status"] == "started"
+    assert entity["currentVersion"]["data"]["progress"] == "20"
+    assert entity["conflict"] == "soft"
+    assert _statuses(acts, "update_act") == [("applied", None)]
+
+
+def test_an_update_without_branch_on_a_base_version_that_never_existed_is_an_error(
+        acts: Lists) -> None:
+    _send(acts, update_xml(ACT, status="started", progress="0", base=7))
+    assert _entity(acts)["currentVersion"]["version"] == 1
+    assert _statuses(acts, "update_act") == [("error", "base_version_not_found")]
 
 
 def test_an_update_whose_trunk_is_ahead_of_the_server_is_an_error(acts: Lists) -> None:
@@ -162,6 +203,13 @@ def test_approval_required_lists_create_entities_only_when_approved(lists: Lists
                            json={"reviewState": state})
     listed = lists.client.get(lists.url("/acts/entities"), headers=lists.manager).json()
     assert [e["uuid"] for e in listed] == [ACT]
+
+
+def _feed_entities(lists: Lists) -> list[dict[str, Any]]:
+    """The entity changes of the sync feed (what JSON-sync phones receive)."""
+    feed = lists.client.get(f"/v1/projects/{lists.project_id}/sync/pull", headers=lists.manager)
+    assert feed.status_code == 200, feed.text
+    return [c for c in feed.json()["changes"] if c["type"] == "entity"]
 
 
 def _statuses(lists: Lists, form_id: str) -> list[tuple[str, str | None]]:
