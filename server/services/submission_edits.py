@@ -1,10 +1,11 @@
 """Resends and edits of known submissions (OpenRosa, REST PUT), by ODK Central's rules, in scope.
 
 A resend names a version that exists (its instanceID) with byte-identical XML: its files fill
-or replace their slots (how Collect sends a large submission in several POSTs). An edit names the version it replaces (`deprecatedID`). An edit whose
-deprecatedID names a record outside the sender's record scope is answered exactly as one
-naming no record (404): an edit can neither change such a record nor move it into scope and
-so reveal its earlier versions.
+or replace their slots (how Collect sends a large submission or edit in several POSTs, or
+retries after a lost response). An edit names the version it replaces (`deprecatedID`). An
+edit whose deprecatedID names a record outside the sender's record scope is answered exactly
+as one naming no record (404): an edit can neither change such a record nor move it into
+scope and so reveal its earlier versions.
 """
 
 from __future__ import annotations
@@ -70,18 +71,28 @@ def apply_edit(
     sender: Sender,
     access: Access,
     early: Reading | None = None,
+    *,
+    resends: bool = True,
 ) -> Receipt:
-    """A new version of the submission that `deprecatedID` names."""
+    """A new version of the submission that `deprecatedID` names; with `resends` (OpenRosa),
+    the edit sent again (its new instanceID already the current version) tops up its files."""
     previous = find_definition(session, form, parsed.deprecated_id or "")
     submission = None if previous is None else session.get(Submission, previous.submission_id)
-    if previous is None or submission is None or not record_in_scope(
-        session, access, form, submission
+    resent = _resent_edit(session, form, parsed, previous) if resends else None
+    if previous is None or submission is None or not (
+        (resent is not None and _own_version(access, resent))
+        or record_in_scope(session, access, form, submission)
     ):
         raise Problem(errors.NOT_FOUND, f"No submission version {parsed.deprecated_id!r} to edit.")
     if submission.deleted_at is not None:
         raise Problem(SUBMISSION_DELETED)
     if not previous.current:
-        raise Problem(SUBMISSION_OUTDATED_EDIT)
+        if resent is None:
+            raise Problem(SUBMISSION_OUTDATED_EDIT)
+        if resent.xml != xml:
+            raise Problem(SUBMISSION_XML_CONFLICT)
+        fill_attachments(session, resent, files)
+        return Receipt(submission, resent, created=False)
     if find_definition(session, form, parsed.instance_id or "") is not None:
         raise Problem(SUBMISSION_EXISTS)
     return add_version(session, form, form_def, previous, parsed, xml, files, sender, early)
@@ -106,7 +117,8 @@ def edit_rest(
     previous = find_definition(session, form, parsed.deprecated_id)
     if previous is None or previous.submission_id != submission.id:
         raise Problem(errors.NOT_FOUND, "deprecatedID does not name a version of this submission.")
-    return apply_edit(session, form, form_def, parsed, xml, {}, sender, access)
+    # As Central's PUT: only the current version may be replaced, a repeat is an outdated edit.
+    return apply_edit(session, form, form_def, parsed, xml, {}, sender, access, resends=False)
 
 
 def record_in_scope(session: Session, access: Access, form: Form, submission: Submission) -> bool:
@@ -130,3 +142,15 @@ def _own_version(access: Access, version: SubmissionDef) -> bool:
     # Its own sender may send a version again even when it left the sender's scope: the files
     # of a record it moved elsewhere still have to arrive, and it learns nothing new.
     return version.submitter_id == access.principal.actor_id
+
+
+def _resent_edit(
+    session: Session, form: Form, parsed: ParsedInstance, previous: SubmissionDef | None
+) -> SubmissionDef | None:
+    """The current version this request repeats, when it already replaced `previous`."""
+    if previous is None or previous.current:
+        return None
+    usurper = find_definition(session, form, parsed.instance_id or "")
+    if usurper is None or not usurper.current or usurper.submission_id != previous.submission_id:
+        return None
+    return usurper

@@ -210,3 +210,17 @@ def test_its_sender_still_completes_a_record_it_filed_outside_its_scope(
     assert _openrosa_send(client, scoped, xml, b"late photo").status_code == 201
     photo = f"{scoped['base']}/forms/open_day/submissions/{instance_id}/attachments/p.jpg"
     assert client.get(photo, headers=odk.manager).content == b"late photo"
+
+
+def test_its_sender_still_completes_an_edit_that_moved_a_record_out_of_its_scope(
+    client: Any, scoped: dict[str, Any], odk: Setup  # noqa: F811
+) -> None:
+    edit = instance_xml(instance_id=f"uuid:{uuid.uuid4()}", village="Kulundu", photo="p.jpg",
+                        deprecated_id=scoped["inside"])
+    first = client.post(f"{scoped['base']}/submission", headers={**OPENROSA, **scoped["headers"]},
+                        files={"xml_submission_file": ("s.xml", edit, "text/xml")})
+    assert first.status_code == 201, first.text
+    assert _openrosa_send(client, scoped, edit, b"edited photo").status_code == 201
+    photo = f"{scoped['base']}/forms/open_day/submissions/{scoped['inside']}/attachments/p.jpg"
+    assert client.get(photo, headers=odk.manager).content == b"edited photo"
+    assert client.get(photo, headers=scoped["headers"]).status_code == 404  # out of scope now

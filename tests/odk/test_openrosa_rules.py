@@ -205,6 +205,31 @@ def test_edit_rules_unknown_outdated_and_reused_ids(phone: httpx.Client) -> None
     assert reused.status_code == 409
 
 
+def test_an_edit_sent_again_fills_its_files_and_makes_no_new_version(
+    phone: httpx.Client, client: Any, odk: Setup
+) -> None:
+    # Collect sends a large edit in several POSTs, and resends one whose answer it lost: the
+    # same new instanceID and deprecatedID with byte-identical XML is 201, as in Central.
+    first, second = f"uuid:{uuid.uuid4()}", f"uuid:{uuid.uuid4()}"
+    assert submit(phone, instance_xml(instance_id=first)).status_code == 201
+    edit = instance_xml(instance_id=second, deprecated_id=first, photo="p2.jpg", women=20)
+    assert submit(phone, edit).status_code == 201
+    assert attachments(client, odk, first) == [{"name": "p2.jpg", "exists": False}]
+    again = submit(phone, edit, {"p2.jpg": b"\xff\xd8 edited photo"})
+    assert again.status_code == 201
+    assert "full submission upload was successful!" in again.text
+    assert attachments(client, odk, first) == [{"name": "p2.jpg", "exists": True}]
+    base = f"/v1/projects/{odk.project_id}/forms/open_day/submissions/{first}"
+    versions = client.get(base + "/versions", headers=odk.manager).json()
+    assert [v["instanceId"] for v in versions] == [second, first]
+    photo = client.get(base + "/attachments/p2.jpg", headers=odk.manager)
+    assert photo.content == b"\xff\xd8 edited photo"
+    changed = instance_xml(instance_id=second, deprecated_id=first, photo="p2.jpg", women=21)
+    conflict = submit(phone, changed)
+    assert conflict.status_code == 409
+    assert error_message(conflict)
+
+
 def test_a_deleted_submission_sent_again_is_409(
     phone: httpx.Client, client: Any, odk: Setup
 ) -> None:
