@@ -1,4 +1,6 @@
-"""Resolve a request's credentials (session JWT, app user key, /v1/key/ URL) to a Principal."""
+"""Resolve a request's credentials (/v1/key/ URL, Bearer session JWT or app user key, Basic
+email and password) to a Principal, in ODK Central's order: the URL's key first, then the header.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from server import errors
+from server.auth.basic import Transport, resolve_basic
 from server.auth.principal import Principal
 from server.auth.tokens import is_app_user_key, read_session_jwt
 from server.db import unit_of_work
@@ -33,20 +36,35 @@ def bearer_token(authorization: str | None) -> str | None:
         return None
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Problem(errors.TOKEN_MALFORMED, "Use `Authorization: Bearer <token>`.")
+        raise Problem(
+            errors.TOKEN_MALFORMED,
+            "Use `Authorization: Bearer <token>` (or Basic with an email and password).",
+        )
     return token.strip()
+
+
+def _basic_value(authorization: str | None) -> str | None:
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    return value if scheme.lower() == "basic" else None
 
 
 def resolve(
     engine: Engine, secret: str, *, path: str, authorization: str | None,
-    session: Session | None = None,
+    session: Session | None = None, transport: Transport | None = None,
 ) -> Principal | None:
     """The principal behind the request's credentials; None when it carries none.
 
-    Pass `session` to look the credentials up in a transaction the caller already has open.
+    Pass `session` to look the credentials up in a transaction the caller already has open,
+    and `transport` to let Basic credentials be read (they are refused without it).
     """
     url_key = key_from_path(path)
-    token = bearer_token(authorization)
+    if url_key is None:
+        basic = _basic_value(authorization)
+        if basic is not None:
+            # Not in the caller's transaction: see resolve_basic about the connection pool.
+            return resolve_basic(engine, basic, transport)
+    # On a key URL the key is the credential and the header is not read, as in Central.
+    token = None if url_key is not None else bearer_token(authorization)
     if url_key is None and token is None:
         return None
     if session is not None:

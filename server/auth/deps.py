@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server import errors
 from server.auth import credentials
+from server.auth.basic import Transport
 from server.auth.principal import Principal
 from server.db import unit_of_work
 from server.errors import Problem
@@ -36,11 +38,16 @@ def _resolve_principal(request: Request, session: Session | None) -> Principal |
     cached = getattr(request.state, "principal", _UNSET)
     if cached is not _UNSET:
         return cached  # type: ignore[return-value]
-    principal = credentials.resolve(
-        request.app.state.engine, request.app.state.secret_key,
-        path=request.url.path, authorization=request.headers.get("authorization"),
-        session=session,
-    )
+    try:
+        principal = credentials.resolve(
+            request.app.state.engine, request.app.state.secret_key,
+            path=request.url.path, authorization=request.headers.get("authorization"),
+            session=session, transport=_transport(request),
+        )
+    except Problem as problem:
+        if problem.status == 401:
+            _add_challenge(request, problem)
+        raise
     request.state.principal = principal
     return principal
 
@@ -48,8 +55,49 @@ def _resolve_principal(request: Request, session: Session | None) -> Principal |
 def _required_principal(request: Request, session: Session | None) -> Principal:
     principal = _resolve_principal(request, session)
     if principal is None:
-        raise Problem(errors.AUTH_REQUIRED, headers={"WWW-Authenticate": 'Bearer realm="kenesh"'})
+        problem = Problem(errors.AUTH_REQUIRED)
+        _add_challenge(request, problem)
+        raise problem
     return principal
+
+
+# ODK Collect answers a 401 with the credentials it was set up with only when the challenge
+# names Basic with a realm: its parser (okhttp-digest) skips a challenge without `realm="…"`,
+# and uses the first scheme it finds. Central sends no challenge at all (central-backend #851),
+# so there Collect cannot sign in with a username and password.
+BASIC_CHALLENGE = 'Basic realm="kenesh", charset="UTF-8"'
+API_CHALLENGE = f'Bearer realm="kenesh", {BASIC_CHALLENGE}'
+
+
+def _add_challenge(request: Request, problem: Problem) -> None:
+    if credentials.key_from_path(request.url.path) is not None:
+        # A key URL is its own credential: Central answers 403, not a prompt, for bad keys.
+        return
+    openrosa = getattr(request.scope.get("route"), "problem_renderer", None) is not None
+    problem.headers.setdefault("WWW-Authenticate", BASIC_CHALLENGE if openrosa else API_CHALLENGE)
+
+
+_FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-proto", "x-real-ip")
+
+
+def _transport(request: Request) -> Transport:
+    """Whether Basic credentials may be read: HTTPS, or loopback that no proxy relayed.
+
+    Behind a reverse proxy uvicorn takes the scheme and the client's address from
+    X-Forwarded-Proto and X-Forwarded-For when the proxy is trusted (FORWARDED_ALLOW_IPS,
+    loopback by default): a TLS proxy makes the scheme https.
+    """
+    host = request.client.host if request.client else ""
+    relayed = any(name in request.headers for name in _FORWARDING_HEADERS)
+    secure = request.url.scheme == "https" or (_is_loopback(host) and not relayed)
+    return Transport(host or "unknown", secure, getattr(request.state, "request_id", None))
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def policy_gate(request: Request) -> None:
@@ -61,7 +109,9 @@ async def policy_gate(request: Request) -> None:
     # SQLite's reads are local and never wait for a writer (WAL): they run on the event loop,
     # which spares each request a worker-thread hop (a fifth of a small submission's time on
     # two cores). PostgreSQL's are network round trips, which a worker thread keeps off the loop.
-    if request.app.state.engine.dialect.name == "sqlite":
+    # Basic credentials cost an argon2 verification (a quarter second of CPU): never on the loop.
+    basic = request.headers.get("authorization", "")[:6].lower() == "basic "
+    if request.app.state.engine.dialect.name == "sqlite" and not basic:
         _gate(request)
     else:
         await run_in_threadpool(_gate, request)

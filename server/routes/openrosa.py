@@ -1,7 +1,8 @@
 """OpenRosa for ODK Collect and Enketo: formList, manifest, form and media download, submission.
 
-Every route exists twice: under /v1/projects/{projectId}/… (web sessions, Basic-less bearer)
-and under /v1/key/{token}/projects/{projectId}/… (app users, the URL ODK Collect is given).
+Every route exists twice: under /v1/projects/{projectId}/… (web users: a Bearer session, or Basic
+email and password) and under /v1/key/{token}/projects/{projectId}/… (app users, the URL ODK
+Collect is given).
 """
 
 from __future__ import annotations
