@@ -216,3 +216,46 @@ def authorize_form(session: Session, access: Access, verb: str, form: Any) -> No
     )
     if not allowed:
         raise Problem(errors.FORBIDDEN)
+
+
+# Rules that need more than a verb: the routes ask them here instead of deciding themselves.
+
+
+def may_manage_forms(access: Access) -> bool:
+    """Managers (and admins) see drafts and may change forms."""
+    return can(access.principal, "form.update", project_role=access.role)
+
+
+def sees_closed_forms(access: Access) -> bool:
+    """Data collectors and app users only ever see open and closing forms (ODK Central's
+    open_form.read); everyone else who may read forms sees closed ones too."""
+    return access.principal.is_admin or access.role not in (COLLECTOR, APP_USER)
+
+
+def authorize_form_definition(access: Access, *, published: bool, closed: bool) -> None:
+    """ODK Central's canReadForm: an unpublished definition (a draft) needs form.update, a
+    closed form more than a data collector's reading right; raise 403 otherwise."""
+    if not published:
+        if not may_manage_forms(access):
+            raise Problem(errors.FORBIDDEN, "Only project managers can see form drafts.")
+    elif closed and not sees_closed_forms(access):
+        raise Problem(errors.FORBIDDEN, "This form is closed.")
+
+
+def own_session_id(principal: Principal) -> str:
+    """The web session the request was made with, to end it (DELETE /v1/sessions/current)."""
+    if principal.session_id is None:
+        raise Problem(errors.FORBIDDEN, "Only web sessions can be ended this way.")
+    return principal.session_id
+
+
+def authorize_session_end(principal: Principal, owner_actor_id: int) -> None:
+    """A web session is ended by its owner or by an admin."""
+    if owner_actor_id != principal.actor_id and not principal.is_admin:
+        raise Problem(errors.FORBIDDEN, "Only the session's owner or an admin can end it.")
+
+
+def authorize_password_change(principal: Principal, actor_id: int) -> None:
+    """Users change only their own password (an admin too: it takes the old one)."""
+    if actor_id != principal.actor_id:
+        raise Problem(errors.FORBIDDEN, "Users change only their own password.")

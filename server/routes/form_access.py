@@ -6,10 +6,8 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
 
-from server import errors
-from server.errors import Problem
 from server.models import Blob, Form, FormDef
-from server.policy import APP_USER, COLLECTOR, Access, can
+from server.policy import Access, authorize_form_definition
 from server.services import forms as form_service
 from server.services.form_upload import Upload
 from server.settings import Settings
@@ -19,25 +17,10 @@ V1 = "/v1"
 KEY_PREFIX = "/v1/key/{token}"  # ODK Collect's app user URLs; the same routes answer there
 
 
-def may_manage(access: Access) -> bool:
-    """Managers (and admins) see drafts and may change forms."""
-    return can(access.principal, "form.update", project_role=access.role)
-
-
-def sees_closed_forms(access: Access) -> bool:
-    """Data collectors and app users only ever see open and closing forms (ODK Central's
-    open_form.read); everyone else who may read forms sees closed ones too."""
-    return access.principal.is_admin or access.role not in (COLLECTOR, APP_USER)
-
-
 def check_readable(access: Access, form: Form, definition: FormDef | None) -> None:
-    """ODK Central's canReadForm: unpublished definitions need form.update, closed forms
-    need more than a data collector's reading right."""
-    if definition is None or definition.published_at is None:
-        if not may_manage(access):
-            raise Problem(errors.FORBIDDEN, "Only project managers can see form drafts.")
-    elif form.state == "closed" and not sees_closed_forms(access):
-        raise Problem(errors.FORBIDDEN, "This form is closed.")
+    """403 unless the policy lets the caller see this definition of the form."""
+    published = definition is not None and definition.published_at is not None
+    authorize_form_definition(access, published=published, closed=form.state == "closed")
 
 
 def readable_form(session: Session, access: Access, project_id: int, xml_form_id: str) -> Form:

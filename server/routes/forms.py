@@ -15,17 +15,15 @@ from server.db import UnitOfWork
 from server.errors import Problem
 from server.http.deps import EngineDep, ReadUoW, SettingsDep, WriteUoW
 from server.models.base import iso
-from server.policy import Access, authorize
+from server.policy import Access, authorize, may_manage_forms, sees_closed_forms
 from server.policy_routes import register
 from server.routes.form_access import (
     KEY_PREFIX,
     V1,
     check_readable,
     is_true,
-    may_manage,
     read_upload,
     readable_form,
-    sees_closed_forms,
 )
 from server.routes.form_definitions import add_definition_routes, current_view, version_view
 from server.routes.form_json import form_json, json_response, view_json, wants_extended
@@ -58,7 +56,7 @@ def list_forms(
         ])
     views = form_service.list_forms(
         uow.session, projectId,
-        include_drafts=may_manage(access), include_closed=sees_closed_forms(access),
+        include_drafts=may_manage_forms(access), include_closed=sees_closed_forms(access),
     )
     extended = wants_extended(request.headers.get("x-extended-metadata"))
     return json_response([view_json(uow.session, v, extended=extended) for v in views])

@@ -12,7 +12,7 @@ from server.auth.deps import CurrentPrincipal
 from server.errors import Problem
 from server.http.deps import SettingsDep, WriteUoW
 from server.models import AppUser
-from server.policy import authorize
+from server.policy import authorize, authorize_session_end, own_session_id
 from server.services import sessions as session_service
 from server.services.audit import record_audit, request_id_of
 
@@ -45,9 +45,7 @@ def sign_in(
 @router.delete("/current")
 def sign_out(principal: CurrentPrincipal, uow: WriteUoW) -> dict[str, bool]:
     """End the session this request was made with."""
-    if principal.session_id is None:
-        raise Problem(errors.FORBIDDEN, "Only web sessions can be ended this way.")
-    session_service.end_session(uow.session, principal.session_id)
+    session_service.end_session(uow.session, own_session_id(principal))
     uow.commit()
     return {"success": True}
 
@@ -66,8 +64,8 @@ def revoke(
         authorize(uow.session, principal, "app_user.manage", app_user.project_id)
         record_audit(uow.session, principal.actor_id, "app-user.revoke",
                      target=f"app-user:{row.actor_id}", request_id=request_id_of(request))
-    elif row.actor_id != principal.actor_id and not principal.is_admin:
-        raise Problem(errors.FORBIDDEN, "Only the session's owner or an admin can end it.")
+    else:
+        authorize_session_end(principal, row.actor_id)
     session_service.end_session(uow.session, row.id)
     uow.commit()
     return {"success": True}

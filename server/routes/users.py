@@ -15,6 +15,7 @@ from server.http.deps import ReadUoW, WriteUoW
 from server.models import Actor, User
 from server.models.base import iso, utcnow
 from server.passwords import verify_password
+from server.policy import authorize_password_change
 from server.services.audit import record_audit, request_id_of
 from server.services.sessions import revoke_actor_sessions
 from server.services.users import create_user, set_password
@@ -102,8 +103,7 @@ def delete_user(actorId: int, principal: CurrentPrincipal, request: Request,  # 
 def change_password(actorId: int, body: PasswordChange, principal: CurrentPrincipal,  # noqa: N803
                     request: Request, uow: WriteUoW) -> dict[str, bool]:
     """Change one's own password; every session of the user, this one included, ends."""
-    if actorId != principal.actor_id:
-        raise Problem(errors.FORBIDDEN, "Users change only their own password.")
+    authorize_password_change(principal, actorId)
     user, _actor = _user(uow.session, actorId)
     if not verify_password(user.password_hash, body.old):
         raise Problem(errors.AUTH_FAILED, "The old password is not correct.")

@@ -355,3 +355,20 @@ def test_sensitive_forms_hide_records_from_analysts_without_a_grant(
                          {}).status_code
     assert got == expected
 
+
+
+def test_rules_beyond_the_verb_whose_session_and_whose_password(world: World) -> None:
+    """A web session is ended by its owner or an admin; a password changed by its owner only."""
+
+    def as_role(role: str, method: str, url: str, **kwargs: Any) -> int:
+        headers = bearer(world.tokens[role])
+        return world.client.request(method, url, headers=headers, **kwargs).status_code  # type: ignore[no-any-return]
+
+    analyst_session = world.session_of("analyst")
+    assert as_role("manager", "DELETE", f"/v1/sessions/{analyst_session}") == 403
+    assert as_role("admin", "DELETE", f"/v1/sessions/{analyst_session}") == 200
+    password = {"json": {"old": PASSWORD, "new": "another long passphrase"}}
+    analyst = world.actors["analyst"]
+    for role in ("manager", "admin"):
+        assert as_role(role, "PUT", f"/v1/users/{analyst}/password", **password) == 403
+    assert as_role("analyst", "GET", "/v1/users/current") == 200  # no session of theirs ended
