@@ -11,6 +11,10 @@ from sqlmodel import Session, col, select
 from server.models import Audit
 from server.models.base import iso
 
+# Actions ODK Central writes under another name than the one Kenesh documents: rows keep
+# Central's name (its tools and webhooks know that one), and a filter by either finds them.
+ACTION_ALIASES = {"form.publish": "form.update.publish"}
+
 
 def record_audit(
     session: Session, actor_id: int | None, action: str, target: str | None = None,
@@ -37,7 +41,7 @@ def list_audits(
         if action.endswith(".*"):
             query = query.where(col(Audit.action).startswith(action[:-1]))
         else:
-            query = query.where(Audit.action == action)
+            query = query.where(Audit.action == ACTION_ALIASES.get(action, action))
     if start is not None:
         query = query.where(Audit.logged_at >= start)
     if end is not None:
