@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import select
 
 from server.auth.deps import GrantedAccess
+from server.http.backlog import BacklogCheck, check_entity_backlog
 from server.http.body import json_object
 from server.http.deps import ReadUoW, WriteUoW
 from server.models import Form, FormAttachment
@@ -19,7 +18,6 @@ from server.policy_routes import register
 from server.routes.form_access import content_disposition
 from server.services import entity_lists as lists
 from server.services.entity_access import reachable_dataset, reachable_datasets
-from server.services.entity_backlog import backlog_timeout, run_due_backlog
 from server.services.entity_csv import (
     csv_download,
     integrity_xml,
@@ -27,29 +25,6 @@ from server.services.entity_csv import (
     scope_of,
 )
 
-_log = logging.getLogger("kenesh.entities")
-_BACKLOG_CHECK_SECONDS = 60.0  # the timeout is days: a check a minute is more than enough
-
-
-def process_due_backlog(request: Request) -> None:
-    """Apply the offline entity updates held past the backlog timeout, at most once a minute
-    per app, before an entity list is read (entity routes, OData, the CSV a phone downloads).
-
-    Without it a held update would wait for `kenesh entities process-backlog` (cron) alone.
-    """
-    state = request.app.state
-    now = time.monotonic()
-    last = getattr(state, "entity_backlog_checked", None)
-    if last is not None and now - last < _BACKLOG_CHECK_SECONDS:
-        return
-    state.entity_backlog_checked = now
-    try:
-        run_due_backlog(state.engine, backlog_timeout(state.settings))
-    except Exception:  # a failed check must not fail the read; the next one retries
-        _log.exception("entity backlog check failed")
-
-
-BacklogCheck = Depends(process_due_backlog)
 router = APIRouter(tags=["datasets"], dependencies=[BacklogCheck])
 DATASETS = "/v1/projects/{projectId}/datasets"
 DATASET = DATASETS + "/{name}"
@@ -146,7 +121,7 @@ def entity_list_attachment(session: Any, access: Any, definition: Any, name: str
     dataset = linked_dataset(session, form.project_id, name, uploaded=slot.blob_id is not None)
     if dataset is None:
         return None
-    process_due_backlog(request)
+    check_entity_backlog(request)
     status, body, headers = csv_download(session, access, dataset,
                                          request.headers.get("if-none-match"))
     headers["Content-Disposition"] = content_disposition(name)

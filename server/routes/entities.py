@@ -8,10 +8,11 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Request
 
 from server.auth.deps import GrantedAccess
+from server.http.backlog import BacklogCheck
 from server.http.deps import ReadUoW, WriteUoW
 from server.models import Submission
 from server.policy_routes import register
-from server.routes.datasets import DATASET, SUCCESS, BacklogCheck, json_object
+from server.routes.datasets import DATASET, SUCCESS, json_object
 from server.services import entity_records, entity_rest
 from server.services.entities import Writer, current_def, get_entity, list_defs
 from server.services.entity_access import reachable_dataset

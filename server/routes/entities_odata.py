@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response
 
 from forms.odata import entities_edmx, entities_service_document
 from server.auth.deps import GrantedAccess
+from server.http.backlog import BacklogCheck
 from server.http.deps import ReadUoW
 from server.policy_routes import register
-from server.routes.datasets import BacklogCheck
 from server.services.entity_access import reachable_dataset
 from server.services.entity_csv import scope_of
 from server.services.entity_lists import property_names

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from server import errors
 from server.auth.deps import GrantedAccess
 from server.errors import Problem
+from server.http.backlog import BacklogCheck
 from server.http.deps import ReadUoW, SettingsDep, WriteUoW
 from server.models import SyncQuarantine
 from server.models.base import iso
@@ -79,7 +80,7 @@ async def push_ops(
     return json_answer(request, answer)
 
 
-@router.get(BASE + "/pull")
+@router.get(BASE + "/pull", dependencies=[BacklogCheck])
 def pull_changes(
     request: Request, projectId: int, uow: ReadUoW, access: GrantedAccess,
     cursor: str | None = None, limit: int | None = None,

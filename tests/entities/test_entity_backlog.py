@@ -67,6 +67,13 @@ def test_the_csv_list_reaches_the_forced_update(held: Lists) -> None:
     assert [(r["__version"], r["progress"]) for r in rows] == [("2", "40")]
 
 
+def test_a_device_sync_pull_applies_the_held_update(held: Lists) -> None:
+    pulled = held.client.get(f"/v1/projects/{held.project_id}/sync/pull",
+                             headers=held.manager).json()["changes"]
+    [activity] = [c for c in pulled if c["type"] == "entity" and c["record_id"] == ACT]
+    assert (activity["version"], activity["fields"]["progress"]) == (2, "40")
+
+
 def _cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str,
          days: str | None = None) -> Any:
     from server.cli import app
