@@ -13,12 +13,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from forms.document_keys import field_key_refusal, sync_fields
 from forms.instance import document_to_instance_xml, referenced_files
 from forms.schema import FormSchema
-from server import errors
 from server.errors import Problem
 from server.models import (
     Form,
@@ -27,7 +26,7 @@ from server.models import (
     SubmissionAttachment,
     SubmissionDef,
 )
-from server.models.base import iso, utcnow
+from server.models.base import utcnow
 from server.policy import Access, authorize
 from server.services import sync_submission_batch as batch
 from server.services.blobs import find_blob
@@ -50,7 +49,7 @@ from server.services.scope import (
 from server.services.submissions import attachments_of, current_definition_of, validation_json
 from sync.merge import MergeResult
 from sync.ops import Op
-from sync.records import DELETION, FieldWrite, RecordState, same_value
+from sync.records import DELETION, FieldWrite, RecordState
 
 _CACHE = "kenesh_sync_submissions"
 
@@ -176,48 +175,9 @@ class SubmissionKind:
         self, session: Session, access: Access, project_id: int, record_id: str
     ) -> list[dict[str, Any]]:
         """Every version of the submission from 1, however it was created."""
-        found = session.exec(
-            select(Submission, Form)
-            .join(Form, col(Form.id) == Submission.form_id)
-            .where(Submission.project_id == project_id, Submission.instance_id == record_id)
-        ).first()
-        if found is None:
-            raise Problem(errors.NOT_FOUND, f"Submission {record_id!r} does not exist.")
-        submission, form = found
-        authorize(session, access.principal, "submission.read", project_id, form=form)
-        scope = load_scope(session, access, sensitive=form.sensitive)
-        current = current_definition_of(session, submission)
-        if not record_visible(access.principal, scope, submission.submitter_id, current.data):
-            raise Problem(errors.NOT_FOUND, f"Submission {record_id!r} does not exist.")
-        defs = session.exec(
-            select(SubmissionDef).where(SubmissionDef.submission_id == submission.id)
-            .order_by(col(SubmissionDef.version))
-        ).all()
-        previous: Mapping[str, Any] = {}
-        history = []
-        for definition in defs:
-            fields = sync_fields(definition.data)
-            history.append(_version_json(definition, fields, previous))
-            previous = fields
-        return history
+        from server.services.submission_history import submission_history
 
-
-def _version_json(
-    definition: SubmissionDef, fields: Mapping[str, Any], previous: Mapping[str, Any]
-) -> dict[str, Any]:
-    changed = definition.changed_fields
-    if changed is None:  # written before versions kept their changed fields: compare
-        keys = list(fields) + [k for k in previous if k not in fields]
-        changed = [k for k in keys if not same_value(fields.get(k), previous.get(k))]
-    return {
-        "version": definition.version, "instanceId": definition.instance_id,
-        "deprecatedId": definition.deprecated_id, "createdAt": iso(definition.created_at),
-        "actorId": definition.submitter_id, "deviceId": definition.device_id,
-        "userAgent": definition.user_agent, "hlc": definition.hlc, "opId": definition.op_id,
-        "via": "sync" if definition.op_id and not definition.op_id.startswith("def:") else "odk",
-        "changed": changed, "fields": {k: fields.get(k) for k in changed if k != DELETION},
-        "current": definition.current,
-    }
+        return submission_history(session, access, project_id, record_id)
 
 
 def _cache(session: Session) -> dict[Any, Any]:

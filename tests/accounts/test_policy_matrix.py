@@ -278,6 +278,8 @@ def denied_status(role: str, path: str) -> int:
         return 401
     if "{projectId}" in path and role in (OUTSIDER, OTHER_PHONE):
         return 404  # a project one has no role in does not exist, as far as one can tell
+    if path.endswith("/records/{kind}/{recordId}/versions"):
+        return 404  # nor does a record one may not read (the route's verb is any reader's)
     return 403
 
 

@@ -158,6 +158,6 @@ def test_history_lists_every_version_however_it_was_made(world) -> None:
         (1, "odk", [V, W, "/data/photo"]), (2, "sync", [W])]
     assert history[1]["deviceId"] == "phone-a" and history[1]["fields"] == {W: 8}
     assert history[1]["actorId"] == world.app_user_id and history[1]["hlc"]
-    assert world.client.get(url, headers=phone.headers).status_code == 403
+    assert world.client.get(url, headers=phone.headers).status_code == 404  # as if missing
     missing = f"/v1/projects/{world.project}/records/submission/uuid:nope/versions"
     assert world.client.get(missing, headers=world.manager).status_code == 404
