@@ -12,6 +12,7 @@ from xml.etree.ElementTree import Element, SubElement
 from forms.answer_types import is_empty, serialise, type_problem, unknown_choices, value_kind
 from forms.choice_filter import choice_condition
 from forms.schema import Field, FormSchema
+from forms.validation_messages import message
 from forms.xpath import FormContext, NotEvaluable, evaluate_boolean, make_context, node_of
 from forms.xpath_simple import simple_condition
 
@@ -22,61 +23,18 @@ META_NAMES = frozenset(
 _TRUE = frozenset(("true()", "true", "yes", "1"))
 _FALSE = frozenset(("false()", "false", "no", "0", ""))
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "required": {
-        "en": "This field is required.",
-        "ru": "Это поле обязательно.",
-        "ky": "Бул талаа милдеттүү.",
-    },
-    "constraint": {
-        "en": "This answer does not meet the form's condition.",
-        "ru": "Ответ не соответствует условию формы.",
-        "ky": "Бул жооп форманын шартына туура келбейт.",
-    },
-    "unknown_field": {
-        "en": "This field is not part of the form.",
-        "ru": "Этого поля нет в форме.",
-        "ky": "Бул талаа формада жок.",
-    },
-    "not_in_choices": {
-        "en": "“{value}” is not one of the choices.",
-        "ru": "«{value}» нет среди вариантов ответа.",
-        "ky": "«{value}» жооп варианттарынын арасында жок.",
-    },
-    "choice_filter": {
-        "en": "“{value}” is not among the choices the other answers allow.",
-        "ru": "«{value}» нет среди вариантов, допустимых при других ответах.",
-        "ky": "«{value}» башка жоопторго ылайык варианттардын арасында жок.",
-    },
-    "type_error": {
-        "en": "Invalid value: expected {expected}.",
-        "ru": "Неверное значение: ожидается {expected}.",
-        "ky": "Туура эмес маани: {expected} күтүлөт.",
-    },
-}
-EXPECTED: dict[str, dict[str, str]] = {
-    "int": {"en": "a whole number", "ru": "целое число", "ky": "бүтүн сан"},
-    "decimal": {"en": "a number", "ru": "число", "ky": "сан"},
-    "date": {"en": "a date (YYYY-MM-DD)", "ru": "дата (ГГГГ-ММ-ДД)", "ky": "дата (ЖЖЖЖ-АА-КК)"},
-    "dateTime": {"en": "a date and time", "ru": "дата и время", "ky": "дата жана убакыт"},
-    "time": {"en": "a time of day", "ru": "время", "ky": "убакыт"},
-    "geopoint": {"en": "a location", "ru": "координаты", "ky": "координаттар"},
-    "geotrace": {"en": "a line", "ru": "линия", "ky": "сызык"},
-    "geoshape": {"en": "an area", "ru": "область", "ky": "аянт"},
-    "select1": {"en": "one choice", "ru": "один вариант", "ky": "бир вариант"},
-    "select": {"en": "a list of choices", "ru": "список вариантов", "ky": "варианттар тизмеси"},
-    "repeat": {"en": "a list of entries", "ru": "список записей", "ky": "жазуулар тизмеси"},
-    "string": {"en": "text", "ru": "текст", "ky": "текст"},
-}
-
-
 @dataclass(frozen=True)
 class Issue:
-    """One problem with a submission: where (with 1-based repeat positions), what, and why."""
+    """One problem with a submission: where (with 1-based repeat positions), what, and why.
+
+    `message` is in the language validation ran in; `messages` holds the same message in
+    every language of the form, so that each reader can be shown their own.
+    """
 
     path: str
     code: str  # unknown_field, type_error, not_in_choices, choice_filter, required, constraint
     message: str
+    messages: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -97,11 +55,16 @@ class ValidationResult:
     not_checked: tuple[NotChecked, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        """The outcome as stored beside a version and shown in its JSON and exports."""
+        """The outcome as stored beside a version and shown in its JSON and exports.
+
+        Each issue has `message` (the language validation ran in, the form's default unless
+        asked otherwise) and `messages`, keyed by language code: readers pick theirs with
+        forms.validation_messages.issue_message.
+        """
         return {
             "status": "valid" if self.valid else "invalid",
-            "issues": [{"path": i.path, "code": i.code, "message": i.message}
-                       for i in self.issues],
+            "issues": [{"path": i.path, "code": i.code, "message": i.message,
+                        "messages": dict(i.messages)} for i in self.issues],
             "notChecked": [{"path": n.path, "expression": n.expression, "reason": n.reason}
                            for n in self.not_checked],
         }
@@ -128,13 +91,15 @@ class _Run:
     fields: Mapping[str, Field]
     doc: Mapping[str, Any]
     now: dt.datetime | None
+    languages: tuple[str, ...] = ()  # every language of the form, for Issue.messages
     slots: list[_Slot] = field(default_factory=list)
     context: FormContext | None = None
     issues: list[Issue] = field(default_factory=list)
     not_checked: list[NotChecked] = field(default_factory=list)
 
     def report(self, path: str, code: str, **values: str) -> None:
-        self.issues.append(Issue(path, code, message(code, self.lang, **values)))
+        texts = {lang: message(code, lang, **values) for lang in self.languages}
+        self.issues.append(Issue(path, code, message(code, self.lang, **values), texts))
 
 
 def validate_submission(
@@ -148,7 +113,7 @@ def validate_submission(
 
     Reports unknown fields, type errors, values outside the choice list, missing required
     values of relevant fields and failing constraints, in `lang` (default: the form's
-    default language). Expressions the engine cannot evaluate are listed in `not_checked`
+    default language), each also in every language of the form. Expressions the engine cannot evaluate are listed in `not_checked`
     and never count as failures. Never raises for any document.
     """
     run = _Run(
@@ -157,20 +122,12 @@ def validate_submission(
         schema.fields_by_path(),
         doc if isinstance(doc, Mapping) else {},
         now,
+        tuple(dict.fromkeys((*schema.languages, schema.default_language))),
     )
     run.slots = _build_level(run, schema.children, doc, f"/{schema.root_name}")
     for slot in run.slots:
         _check(run, slot, outer_relevant=True)
     return ValidationResult(not run.issues, tuple(run.issues), tuple(run.not_checked))
-
-
-def message(code: str, lang: str, **values: str) -> str:
-    """The generic message for `code` in `lang` (English when the language is not known)."""
-    if code == "type_error":
-        expected = EXPECTED.get(values.get("kind", ""), EXPECTED["string"])
-        values = {"expected": expected.get(lang, expected["en"])}
-    texts = MESSAGES[code]
-    return texts.get(lang, texts["en"]).format(**values)
 
 
 # -- the instance tree, built from the document so that XPath sees what a device would send
@@ -286,7 +243,9 @@ def _check_answer(run: _Run, slot: _Slot, relevant: bool | None) -> None:
     if f.choice_filter and not unknown and kind in ("select1", "select"):
         _check_choice_filter(run, slot, kind)
     if f.constraint and _decide(run, slot, f.constraint, default=True) is False:
-        run.issues.append(Issue(slot.path, "constraint", _constraint_message(run, f)))
+        texts = {lang: _constraint_message(run, f, lang) for lang in run.languages}
+        run.issues.append(Issue(slot.path, "constraint", _constraint_message(run, f, run.lang),
+                                texts))
 
 
 def _check_choice_filter(run: _Run, slot: _Slot, kind: str) -> None:
@@ -364,12 +323,14 @@ def _inside_repeat(fields: Mapping[str, Field], path: str) -> bool:
     return False
 
 
-def _constraint_message(run: _Run, f: Field) -> str:
+def _constraint_message(run: _Run, f: Field, lang: str) -> str:
+    """The form's constraint message in `lang`, else in its default language, else any of
+    the form's, else Kenesh's generic one in `lang`."""
     texts = f.constraint_messages
-    for lang in (run.lang, run.schema.default_language, "default"):
-        if texts.get(lang):
-            return texts[lang]
-    return next((t for t in texts.values() if t), message("constraint", run.lang))
+    for code in (lang, run.schema.default_language, "default"):
+        if texts.get(code):
+            return texts[code]
+    return next((t for t in texts.values() if t), message("constraint", lang))
 
 
 def _choice_label(run: _Run, path: str, value: str) -> str:

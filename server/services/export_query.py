@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 
 from forms.export import SubmissionRow
 from forms.odata import And, Call, Compare, Constant, FilterExpr, Member, matches_values
+from forms.validation_messages import issue_message
 from server.models import Actor, FormDef, Submission, SubmissionAttachment, SubmissionDef
 
 FORM_VERSION_MEMBER = "__system/formVersion"  # Kenesh's addition to Central's filter fields
@@ -183,9 +184,12 @@ class ExportCancelled(Exception):  # noqa: N818 - a signal, not an error
 
 
 def stream_rows(session: Session, query: Select[Any], residual: FilterExpr | None,
-                now: datetime | None = None,
-                stop: Event | None = None) -> Generator[StreamedRow, None, None]:
+                now: datetime | None = None, stop: Event | None = None,
+                lang: str | None = None) -> Generator[StreamedRow, None, None]:
     """Rows from a server-side cursor (a named cursor on PostgreSQL), filtered by `residual`.
+
+    Validation messages are given in `lang` where the stored outcome has it, else in the
+    language they were stored in (the form's default).
 
     `stop` is looked at before every row read, whether or not the row is then passed on:
     once it is set, ExportCancelled is raised and no further row is read. A writer may read
@@ -195,7 +199,7 @@ def stream_rows(session: Session, query: Select[Any], residual: FilterExpr | Non
     connection = session.connection()
     result = connection.execute(query.execution_options(yield_per=STREAM_BATCH))
     moment = now or datetime.now(UTC)
-    validations: dict[str | None, _Validation] = {}
+    validations = _Validations(lang)
     stopped = stop.is_set if stop is not None else _never
     try:
         for record in result:
@@ -216,15 +220,31 @@ _Validation = tuple[str | None, tuple[str, ...]]  # status, messages
 _VALIDATIONS_KEPT = 256
 
 
-def _submission_row(record: Any, validations: dict[str | None, _Validation]) -> SubmissionRow:
+class _Validations:
+    """Stored validation outcomes read as (status, messages in `lang`), by their JSON text.
+
+    Most submissions share a few outcomes (valid; the same missing answer), so each text
+    is decoded once.
+    """
+
+    def __init__(self, lang: str | None) -> None:
+        self.lang = lang
+        self._kept: dict[str | None, _Validation] = {}
+
+    def of(self, text: str | None) -> _Validation:
+        validation = self._kept.get(text)
+        if validation is None:
+            if len(self._kept) >= _VALIDATIONS_KEPT:
+                self._kept.clear()
+            validation = self._kept[text] = _validation(text, self.lang)
+        return validation
+
+
+def _submission_row(record: Any, validations: _Validations) -> SubmissionRow:
     (instance_id, created_at, _updated, _deleted, submitter_id, submitter_name, review_state,
      device_id, version, conflict, form_version, data, validation_text, _def_id, present,
      expected) = record
-    validation = validations.get(validation_text)
-    if validation is None:
-        if len(validations) >= _VALIDATIONS_KEPT:
-            validations.clear()
-        validation = validations[validation_text] = _validation(validation_text)
+    validation = validations.of(validation_text)
     return SubmissionRow(
         instance_id=instance_id, submission_date=created_at, data=data or {},
         submitter_id=submitter_id, submitter_name=submitter_name,
@@ -235,10 +255,10 @@ def _submission_row(record: Any, validations: dict[str | None, _Validation]) -> 
     )
 
 
-def _validation(text: str | None) -> _Validation:
+def _validation(text: str | None, lang: str | None) -> _Validation:
     document = (json.loads(text) if text else None) or {}
     return document.get("status"), tuple(
-        str(issue.get("message", "")) for issue in document.get("issues", ())
+        issue_message(issue, lang) for issue in document.get("issues", ())
         if isinstance(issue, Mapping))
 
 

@@ -303,7 +303,8 @@ def stream_export(engine: Engine, job: ExportJob, *, data_dir: Path | None = Non
         query = export_query(job.form_id, job.where, include_deleted=job.include_deleted,
                              change_times=job.residual is not None)
         plan = _plan(uow.session, job, query)
-        streamed = stream_rows(uow.session, query, job.residual, job.now, stop)
+        streamed = stream_rows(uow.session, query, job.residual, job.now, stop,
+                               job.options.lang)
         with_files = array("q")  # current version ids that have files, for media/
         want_files = job.options.attachments and data_dir is not None
 

@@ -59,5 +59,9 @@ def reading_for(schema: FormSchema, parsed: ParsedInstance, early: Reading | Non
 def validation_json(
     schema: FormSchema, document: dict[str, Any], lang: str | None = None
 ) -> dict[str, Any]:
-    """The stored validation outcome: never a reason to refuse data, shown beside it."""
+    """The stored validation outcome: never a reason to refuse data, shown beside it.
+
+    Each issue's `message` is in `lang` (the form's default when None), and its `messages`
+    in every language of the form, so exports and views show each reader their language.
+    """
     return validate_submission(schema, document, lang=lang).as_json()
