@@ -10,11 +10,9 @@ from io import BytesIO
 from pathlib import PurePosixPath
 from typing import Any
 
-from pyxform.builder import create_survey_element_from_dict
 from pyxform.errors import PyXFormError
-from pyxform.utils import external_choices_to_csv, has_external_choices
-from pyxform.xls2json import workbook_to_json
-from pyxform.xls2json_backends import Definition, get_xlsform
+from pyxform.xls2json_backends import Definition
+from pyxform.xls2xform import convert
 
 from forms.errors import Problem, WorkbookTooLarge, XLSFormInvalid
 from forms.schema import EntityDeclaration, Field, FormSchema
@@ -30,9 +28,6 @@ __all__ = [
     "xform_md5",
 ]
 
-# pyxform names a form after its file when the settings give no form_id. We hand it this
-# stem instead of a real one, so "no form_id in the workbook" is visible in its output.
-_NO_FORM_ID = "kenesh-no-form-id-3f9d2c"
 _ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
 _SHEET = re.compile(r"""the '([^']+)' sheet|sheet named '([^']+)'|sheet:? '([^']+)'""")
 _YES = frozenset({"yes", "true", "true()", "1", "y"})
@@ -94,24 +89,14 @@ def convert_definition(
 def _run_pyxform(
     content: bytes, file_type: str | None, fallback_id: str
 ) -> tuple[str, dict[str, Any], list[str], str | None]:
-    """pyxform's convert(), step by step, so that a missing form_id can be filled in."""
-    warnings: list[str] = []
-    definition = Definition(data=BytesIO(content), file_type=None, file_path_stem=_NO_FORM_ID)
-    workbook = get_xlsform(xlsform=definition, file_type=file_type)
-    pyxform_json: dict[str, Any] = workbook_to_json(
-        workbook_dict=workbook,
-        fallback_form_name=workbook.fallback_form_name,
-        warnings=warnings,
-    )
-    for key in ("id_string", "title", "sms_keyword"):
-        if pyxform_json.get(key) == _NO_FORM_ID:
-            pyxform_json[key] = fallback_id
-    itemsets = None
-    if has_external_choices(json_struct=pyxform_json):
-        itemsets = external_choices_to_csv(workbook_dict=workbook)
-    survey = create_survey_element_from_dict(pyxform_json)
-    xform: str = survey.to_xml(validate=False, pretty_print=False, warnings=warnings)
-    return xform, pyxform_json, warnings, itemsets
+    """pyxform.xls2xform.convert, in process and without ODK Validate."""
+    # pyxform names a form without a form_id after its file's stem. Bytes have no file name,
+    # so the bytes go in as pyxform's own Definition, whose stem is the fallback id
+    # (convert passes a Definition through unchanged, though its signature does not list it).
+    definition = Definition(data=BytesIO(content), file_type=None, file_path_stem=fallback_id)
+    result = convert(definition, validate=False, pretty_print=False, file_type=file_type)
+    pyxform_json: dict[str, Any] = result._pyxform or {}  # the only source of XLSForm types
+    return result.xform, pyxform_json, result.warnings, result.itemsets
 
 
 def _from_xform(content: bytes, default_language: str) -> ConvertedForm:

@@ -303,3 +303,24 @@ def test_a_raw_xform_without_a_form_id_is_invalid() -> None:
 
     with pytest.raises(XLSFormInvalid, match="no id"):
         convert_definition(xml, "form.xml")
+
+
+def test_the_xform_is_exactly_what_pyxforms_convert_produces() -> None:
+    from pathlib import Path
+
+    from pyxform.xls2xform import convert
+
+    workbook = Path(__file__).resolve().parents[2] / "forms" / "examples" / "incident_report.xlsx"
+    for content, filename in ((TRILINGUAL.encode(), "form.md"), (workbook.read_bytes(), "x.xlsx")):
+        expected = convert(content, validate=False)
+        form = convert_definition(content, filename)
+        assert form.xform == expected.xform.encode("utf-8")
+        assert form.warnings == tuple(expected.warnings)
+
+
+def test_the_fallback_form_id_names_the_form_as_a_file_stem_would() -> None:
+    from pyxform.xls2xform import convert
+
+    named = PLAIN + "| settings |\n| | form_id |\n| | household_survey |\n"
+    form = convert_md(PLAIN, form_id_fallback="household_survey")
+    assert form.xform == convert(named.encode(), validate=False).xform.encode("utf-8")
