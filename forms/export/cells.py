@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 # A cell keeps its type so that XLSX gets real numbers and dates; CSV renders it as text.
-Cell = str | int | float | date | datetime | None
+Cell = str | int | float | date | datetime | time | None
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
@@ -48,6 +48,32 @@ def as_date(value: Any) -> Cell:
         return value
     try:
         return date.fromisoformat(str(value)[:10]) if len(str(value)) == 10 else str(value)
+    except ValueError:
+        return str(value)
+
+
+def as_datetime(value: Any) -> Cell:
+    """A dateTime answer (ISO 8601, ODK gives its offset) as a datetime; else kept as it came.
+
+    The offset is kept: a datetime cell is turned to UTC where it is written (XLSX).
+    """
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+
+
+def as_time(value: Any) -> Cell:
+    """A time answer ("10:15:00.000+06:00") as the time of day answered, without its offset.
+
+    A time of day has no date to move across midnight, so it is kept as the clock showed it.
+    """
+    if isinstance(value, time):
+        return value.replace(tzinfo=None)
+    try:
+        return time.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
     except ValueError:
         return str(value)
 

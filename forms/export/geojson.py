@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from forms.export.cells import Cell, csv_text
 from forms.export.plan import ExportPlan, Table
@@ -132,6 +132,6 @@ def _json_value(cell: Cell) -> str | int | float | None:
         return cell
     if isinstance(cell, float) and not math.isfinite(cell):
         return None
-    if isinstance(cell, date | datetime):
+    if isinstance(cell, date | datetime | time):
         return csv_text(cell)
     return cell

@@ -29,7 +29,7 @@ from openpyxl.writer.excel import ExcelWriter
 from forms.export.cells import Cell, neutralise, utc
 from forms.export.csv_writer import COMPRESS_LEVEL, ChunkSink
 from forms.export.plan import ExportPlan
-from forms.export.rows import SubmissionRow, append_rows, typed_tables
+from forms.export.rows import SubmissionRow, append_rows, sheet_tables
 
 _COPY_BYTES = 256 * 1024
 _BATCH = 256  # submissions between two looks at the compressed output
@@ -85,7 +85,7 @@ def xlsx_stream(
 
 def _sheet_rows(plan: ExportPlan, submissions: Iterable[SubmissionRow],
                 sheets: list[WriteOnlyWorksheet], sink: ChunkSink) -> Iterator[bytes]:
-    tables = typed_tables(plan)
+    tables = sheet_tables(plan)
     pending: list[list[list[Cell]]] = [[] for _ in tables]
     for count, submission in enumerate(submissions, start=1):
         append_rows(tables, submission, pending)
@@ -159,7 +159,8 @@ def _xlsx_cell(cell: Cell) -> Cell:
     if isinstance(cell, str):
         return neutralise(_ILLEGAL_XML.sub("", cell))
     if isinstance(cell, datetime):
-        # Excel has no time zones; the header says SubmissionDate, which Central gives in UTC.
+        # Excel has no time zones: every datetime is written in UTC, as Central gives
+        # SubmissionDate, so that rows from devices in different zones sort and compare.
         return utc(cell).replace(tzinfo=None)
     return cell
 
