@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from xml.etree import ElementTree
 
 from tests.forms_api.conftest import XLSX, Api, xlsform
+
+OPENROSA = {"X-OpenRosa-Version": "1.0"}
+LIST_NS = "{http://openrosa.org/xforms/xformsList}"
 
 PYODK_FORM_KEYS = {
     "projectId", "xmlFormId", "name", "version", "enketoId", "hash", "keyId", "state",
@@ -79,6 +84,26 @@ def test_publish_with_a_version_rewrites_the_stored_xform_and_the_hash_follows(
     assert hashlib.md5(xml).hexdigest() == form["hash"]
     old = admin.get(forms_url(project_id, "/simple/versions/1.xml")).content
     assert b'version="1"' in old and old != xml
+
+
+def test_formlist_lists_the_rewritten_version_with_the_md5_of_the_bytes_it_serves(
+    admin: Api, project_id: int, app_user: Callable[..., Api]
+) -> None:
+    first = admin.upload(project_id, xlsform("simple", "1"), publish=True).json()
+    admin.post(forms_url(project_id, "/simple/draft"))
+    admin.post(forms_url(project_id, "/simple/draft/publish"), params={"version": "2024-06-01"})
+    phone = app_user("simple")
+    listing = phone.get(f"/v1/projects/{project_id}/formList", headers=OPENROSA)
+    assert listing.status_code == 200, listing.text
+    [entry] = ElementTree.fromstring(listing.content).findall(f"{LIST_NS}xform")
+    assert entry.findtext(f"{LIST_NS}formID") == "simple"
+    assert entry.findtext(f"{LIST_NS}version") == "2024-06-01"
+    url = (entry.findtext(f"{LIST_NS}downloadUrl") or "").removeprefix("http://testserver")
+    served = phone.get(url)
+    assert served.status_code == 200 and b'version="2024-06-01"' in served.content
+    listed_hash = entry.findtext(f"{LIST_NS}hash")
+    assert listed_hash == "md5:" + hashlib.md5(served.content).hexdigest()
+    assert listed_hash != "md5:" + first["hash"]
 
 
 def test_every_published_version_is_kept_with_its_xform_and_original_workbook(
