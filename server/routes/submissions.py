@@ -182,13 +182,15 @@ def restore(
 
 @router.get(BASE + "/{instanceId}/versions")
 def versions(
-    projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess
+    request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW,
+    access: GrantedAccess,
 ) -> list[dict[str, Any]]:
     form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
-    return [
-        views.version_json(d) | {"xml": d.xml.decode("utf-8", "replace")}
-        for d in views.list_versions(uow.session, submission)
-    ]
+    found = views.list_versions(uow.session, submission)
+    # Every version's XML leaves the server: as much a read as the current one's.
+    _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
+    uow.commit()
+    return [views.version_json(d) | {"xml": d.xml.decode("utf-8", "replace")} for d in found]
 
 
 @router.get(BASE + "/{instanceId}/attachments")

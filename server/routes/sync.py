@@ -21,6 +21,7 @@ from server.models import SyncQuarantine
 from server.models.base import iso
 from server.policy_routes import register
 from server.services import sync_submissions  # noqa: F401  (registers the "submission" kind)
+from server.services.audit import request_id_of
 from server.services.sync_pull import pull
 from server.services.sync_push import push
 
@@ -85,7 +86,9 @@ def pull_changes(
     request: Request, projectId: int, uow: ReadUoW, access: GrantedAccess,
     cursor: str | None = None, limit: int | None = None,
 ) -> Response:
-    return json_answer(request, pull(uow.session, access, projectId, cursor, limit))
+    answer = pull(uow.session, access, projectId, cursor, limit,
+                  request_id=request_id_of(request))
+    return json_answer(request, answer)
 
 
 @router.get(BASE + "/quarantine")

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from server.db import unit_of_work
 from server.models import Audit
 from server.models.base import iso
 
@@ -24,6 +26,17 @@ def record_audit(
     session.add(Audit(
         actor_id=actor_id, action=action, target=target, details=details, request_id=request_id,
     ))
+
+
+def record_audit_now(
+    engine: Engine, actor_id: int | None, action: str, target: str | None = None,
+    details: dict[str, Any] | None = None, request_id: str | None = None,
+) -> None:
+    """Write an audit row in a transaction of its own, committed at once: for a request that
+    reads in a read-only transaction (a write there could not take SQLite's write lock)."""
+    with unit_of_work(engine, write=True) as uow:
+        record_audit(uow.session, actor_id, action, target, details, request_id)
+        uow.commit()
 
 
 def request_id_of(request: Request) -> str | None:

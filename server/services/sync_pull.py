@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,8 @@ from server.models import Form, FormAssignment, FormDef, SyncHorizon
 from server.models.base import iso, utcnow
 from server.policy import APP_USER, Access
 from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
-from server.services.records import FeedPosition, kinds
+from server.services.audit import record_audit_now
+from server.services.records import Change, FeedPosition, kinds
 
 CURSOR_INVALID = errors.register("sync.cursor_invalid", 400, "The cursor is not valid.")
 CURSOR_EXPIRED = errors.register(
@@ -68,9 +70,11 @@ def decode_cursor(cursor: str | None) -> tuple[FeedPosition, int | None]:
 
 
 def pull(
-    session: Session, access: Access, project_id: int, cursor: str | None, limit: int | None
+    session: Session, access: Access, project_id: int, cursor: str | None, limit: int | None,
+    *, request_id: str | None = None,
 ) -> dict[str, Any]:
-    """One page of the feed: ``{"changes", "cursor", "has_more", "forms"}``."""
+    """One page of the feed: ``{"changes", "cursor", "has_more", "forms"}``; a page holding
+    records of sensitive forms is written to the audit log first."""
     limit = DEFAULT_LIMIT if limit is None else limit
     if not 0 < limit <= MAX_LIMIT:
         raise Problem(errors.REQUEST_INVALID, f"limit must be between 1 and {MAX_LIMIT}.")
@@ -83,6 +87,7 @@ def pull(
         found.extend(kind.changes(session, access, project_id, after, limit + 1))
     found.sort(key=lambda change: change.position)
     page, has_more = found[:limit], len(found) > limit
+    _audit_sensitive(session, access, project_id, page, request_id)
     now = utcnow()
     last = page[-1].position if page else after
     return {
@@ -91,6 +96,28 @@ def pull(
         "has_more": has_more,
         "forms": _published_forms(session, access, project_id, pulled_at),
     }
+
+
+def _audit_sensitive(
+    session: Session, access: Access, project_id: int, page: list[Change],
+    request_id: str | None,
+) -> None:
+    # One `submission.read` row per pull, as for OData and exports: sensitive records that
+    # reach a device are on the record, with the forms and how many of each.
+    shipped = Counter(c.container for c in page if c.type == "submission")
+    if not shipped:
+        return
+    sensitive = session.exec(select(Form.xml_form_id).where(
+        Form.project_id == project_id, col(Form.sensitive).is_(True),
+        col(Form.xml_form_id).in_(sorted(shipped)),
+    )).all()
+    counts = {xml_form_id: shipped[xml_form_id] for xml_form_id in sorted(sensitive)}
+    if counts:
+        # The pull reads in a read-only transaction: the row is committed on its own, before
+        # the records are sent.
+        record_audit_now(session.get_bind().engine, access.principal.actor_id, "submission.read",
+                         "sync/pull", {"forms": counts, "records": sum(counts.values())},
+                         request_id)
 
 
 def _published_forms(

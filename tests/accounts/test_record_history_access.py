@@ -24,14 +24,14 @@ SENSITIVE_MD = b"""
 """
 
 
-def _history(client: Any, odk: Setup, record: str, headers: dict[str, str]) -> Any:  # noqa: F811
-    url = f"/v1/projects/{odk.project_id}/records/submission/{record}/versions"
+def _history(client: Any, setup: Setup, record: str, headers: dict[str, str]) -> Any:
+    url = f"/v1/projects/{setup.project_id}/records/submission/{record}/versions"
     return client.get(url, headers=headers)
 
 
-def _same_as_missing(client: Any, odk: Setup, record: str, headers: dict[str, str]) -> None:  # noqa: F811
-    found = _history(client, odk, record, headers)
-    missing = _history(client, odk, f"uuid:{uuid.uuid4()}", headers)
+def _same_as_missing(client: Any, setup: Setup, record: str, headers: dict[str, str]) -> None:
+    found = _history(client, setup, record, headers)
+    missing = _history(client, setup, f"uuid:{uuid.uuid4()}", headers)
     assert found.status_code == missing.status_code == 404, found.text
     assert found.json()["code"] == missing.json()["code"]
 
