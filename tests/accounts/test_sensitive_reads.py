@@ -1,4 +1,4 @@
-"""Reading a sensitive form's records is on the record.
+"""Reading a sensitive form's records is on the record; an analyst without a grant sees counts.
 
 Every path that shows a sensitive form's submissions to a person writes a `submission.read`
 audit row: the single read, its XML, its versions (every version's XML), and a sync pull that
@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from server.db import unit_of_work
 from server.models import Audit
+from tests.factories import headers_for, make_user
 from tests.odk.conftest import Setup, instance_xml
 from tests.odk.conftest import odk as odk  # noqa: F401 - the fixture, shared with tests/odk
 
@@ -108,3 +109,20 @@ def test_a_pull_that_ships_sensitive_records_writes_one_audit_row(
                       headers=odk.manager).json()["changes"]
     assert len(reads(engine)) == 1
 
+
+def test_an_analyst_without_a_grant_sees_the_count_but_not_the_records(
+    app: Any, client: Any, engine: Any, odk: Setup, incident: str  # noqa: F811
+) -> None:
+    analyst_id = make_user(engine, "analyst@example.kg", role="analyst", project=odk.project_id)
+    analyst = headers_for(app, analyst_id)
+    base = f"/v1/projects/{odk.project_id}/forms"
+    listed = client.get(base, headers={**analyst, "X-Extended-Metadata": "true"})
+    assert listed.status_code == 200, listed.text
+    [form] = [f for f in listed.json() if f["xmlFormId"] == "incident"]
+    assert form["submissions"] == 1 and form["sensitive"] is True
+    for path in ("/incident/submissions", f"/incident/submissions/{incident}",
+                 f"/incident/submissions/{incident}.xml", "/incident.svc/Submissions"):
+        response = client.get(base + path, headers=analyst)
+        assert response.status_code in (403, 404), (path, response.status_code)
+        assert "threat" not in response.text
+    assert reads(engine) == []
