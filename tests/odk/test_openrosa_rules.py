@@ -83,10 +83,69 @@ def test_form_list_shows_the_assigned_open_form_with_the_hash_of_the_bytes_serve
     assert phone.get("/formList", params={"formID": "other"}).text.count("<xform>") == 0
 
 
+MEDIA_FORM_MD = b"""
+| survey |  |  |  |  |
+| | type | name | label | image |
+| | text | village | Village | map.png |
+| settings | | | | |
+| | form_id | version | | |
+| | with_map | 1 | | |
+"""
+MAP_PNG = b"\x89PNG\r\n\x1a\n" + b"map pixels" * 50
+
+
+def test_a_form_with_media_has_a_manifest_listing_each_file_with_its_md5_and_url(
+    phone: httpx.Client, client: Any, odk: Setup
+) -> None:
+    base = f"/v1/projects/{odk.project_id}/forms"
+    draft = client.post(base, params={"ignoreWarnings": "true"}, content=MEDIA_FORM_MD,
+                        headers={**odk.manager, "Content-Type": "text/markdown"})
+    assert draft.status_code == 200, draft.text
+    uploaded = client.post(f"{base}/with_map/draft/attachments/map.png", content=MAP_PNG,
+                           headers={**odk.manager, "Content-Type": "image/png"})
+    assert uploaded.status_code == 200, uploaded.text
+    assert client.post(f"{base}/with_map/draft/publish", headers=odk.manager).status_code == 200
+    assigned = client.post(f"{base}/with_map/assignments/app-user/{odk.app_user_id}",
+                           headers=odk.manager)
+    assert assigned.status_code == 200, assigned.text
+    ns = "{http://openrosa.org/xforms/xformsList}"
+    listed = {
+        f.findtext(f"{ns}formID"): f
+        for f in ElementTree.fromstring(phone.get("/formList").content).findall(f"{ns}xform")
+    }
+    assert listed["open_day"].find(f"{ns}manifestUrl") is None  # no media, no manifest
+    manifest_url = listed["with_map"].findtext(f"{ns}manifestUrl") or ""
+    assert manifest_url == str(phone.base_url.join("forms/with_map/manifest"))
+    manifest = phone.get(manifest_url)
+    assert manifest.status_code == 200
+    assert_openrosa_headers(manifest)
+    mf = "{http://openrosa.org/xforms/xformsManifest}"
+    [media] = ElementTree.fromstring(manifest.content).findall(f"{mf}mediaFile")
+    assert media.findtext(f"{mf}filename") == "map.png"
+    assert media.findtext(f"{mf}hash") == f"md5:{hashlib.md5(MAP_PNG).hexdigest()}"
+    download = httpx.get(media.findtext(f"{mf}downloadUrl") or "")
+    assert download.status_code == 200 and download.content == MAP_PNG
+
+
 def test_without_the_openrosa_version_header_the_answer_is_400_in_xml(phone: httpx.Client) -> None:
     response = phone.get("/formList", headers={"X-OpenRosa-Version": ""})
     assert response.status_code == 400
     assert "X-OpenRosa-Version" in error_message(response)
+
+
+def test_the_manifest_and_the_submission_also_need_the_openrosa_version_header(
+    phone: httpx.Client, client: Any, odk: Setup
+) -> None:
+    manifest = phone.get("/forms/open_day/manifest", headers={"X-OpenRosa-Version": ""})
+    assert manifest.status_code == 400
+    assert "X-OpenRosa-Version" in error_message(manifest)
+    instance_id = f"uuid:{uuid.uuid4()}"
+    parts = {"xml_submission_file": ("s.xml", instance_xml(instance_id=instance_id), "text/xml")}
+    sent = phone.post("/submission", files=parts, headers={"X-OpenRosa-Version": ""})
+    assert sent.status_code == 400
+    assert "X-OpenRosa-Version" in error_message(sent)
+    url = f"/v1/projects/{odk.project_id}/forms/open_day/submissions/{instance_id}"
+    assert client.get(url, headers=odk.manager).status_code == 404  # nothing was stored
 
 
 def test_authentication_errors_come_in_the_openrosa_envelope(app: Any, odk: Setup) -> None:
