@@ -3,10 +3,12 @@
 Submissions go straight into the tables (executemany); the exports go through the real
 route of a uvicorn server process, whose peak RSS (VmHWM) is read before and after each
 export (the peak is reset between exports where Linux allows it). Prints greppable lines:
-    export.csv sqlite rows_per_s=... peak_mb=... extra_mb=...
-rows are every table's rows (main and repeat rows); server_cpu_s is the server process's
-CPU time for the export, steadier than wall time on a busy machine. Figures only, nothing
-asserted.
+    export.csv sqlite seconds=... rows_per_s=... first_byte_s=... peak_mb=... extra_mb=...
+for each of CSV zip, XLSX and GeoJSON. rows are every table's rows (main and repeat rows);
+first_byte_s is how long the client waited for the first byte; server_cpu_s is the server
+process's CPU time for the export, steadier than wall time on a busy machine; extra_mb is
+the server's peak RSS during the export above its RSS before it. Figures only, nothing
+asserted; the machine.calibration line says how fast this machine was at the time.
 KENESH_BENCH_EXPORT_COUNT changes the number of submissions, KENESH_BENCH_EXPORT_FORMATS
 picks formats (e.g. "csv,geojson"); PostgreSQL runs too when the test database server is
 reachable.
@@ -175,10 +177,13 @@ def run_one(backend: str, label: str, url: str, headers: dict[str, str], pid: in
     before = rss_mb(pid, "VmRSS")
     cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
+    first_byte = None
     size = 0
     with httpx.stream("GET", url, headers=headers, timeout=None) as response:
         response.raise_for_status()
         for chunk in response.iter_raw():
+            if first_byte is None and chunk:
+                first_byte = time.perf_counter() - started
             size += len(chunk)
     seconds = time.perf_counter() - started
     cpu = cpu_seconds(pid) - cpu_before
@@ -187,11 +192,17 @@ def run_one(backend: str, label: str, url: str, headers: dict[str, str], pid: in
     print(f"export.{label} {backend} submissions={COUNT} rows={rows} seconds={seconds:.1f} "
           f"rows_per_s={rows / seconds:,.0f} submissions_per_s={COUNT / seconds:,.0f} "
           f"server_cpu_s={cpu:.1f} rows_per_server_cpu_s={rows / max(cpu, 1e-9):,.0f} "
+          f"first_byte_s={first_byte or seconds:.2f} "
           f"size_mb={size / 2**20:.1f} rss_before_mb={before:.0f} peak_mb={peak:.0f} "
           f"extra_mb={peak - before:.0f}", flush=True)
+    # Figures of a loaded machine are not comparable with those of an idle one.
+    print(f"export.load {backend} loadavg_1min={os.getloadavg()[0]:.2f}", flush=True)
 
 
 def main() -> int:
+    from run_all import python_loop_ms
+
+    print(f"machine.calibration python_loop_ms={python_loop_ms():.0f}", flush=True)
     backends = ["sqlite"] + ([] if postgres_reachable() else ["postgresql"])
     for backend in backends:
         with tempfile.TemporaryDirectory() as folder:
