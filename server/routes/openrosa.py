@@ -19,6 +19,7 @@ from starlette.formparsers import MultiPartException
 
 from server import errors
 from server.errors import Problem
+from server.http.backlog import BacklogCheck
 from server.http.deps import ReadUoW, WriteUoW
 from server.openrosa import (
     openrosa_context,
@@ -194,16 +195,19 @@ def _chunks(part: UploadFile, size: int = 64 * 1024) -> Any:
 
 
 def _add(
-    method: str, suffix: str, endpoint: Callable[..., Any], verb: str, openrosa: bool = True
+    method: str, suffix: str, endpoint: Callable[..., Any], verb: str, openrosa: bool = True,
+    lists: bool = False,
 ) -> None:
-    deps = [OpenRosaHeaders] if openrosa else []
+    # `lists`: the answer shows entity-list hashes, so held offline updates past their
+    # timeout are applied first (Collect downloads a list only when its hash changed).
+    deps = ([OpenRosaHeaders] if openrosa else []) + ([BacklogCheck] if lists else [])
     for prefix in PREFIXES:
         router.add_api_route(prefix + suffix, endpoint, methods=[method], dependencies=deps)
         register({(method, prefix + suffix): verb})
 
 
 _add("GET", "/formList", form_list, "form.list")
-_add("GET", "/forms/{xmlFormId}/manifest", manifest, "form.list")
+_add("GET", "/forms/{xmlFormId}/manifest", manifest, "form.list", lists=True)
 _add("HEAD", "/submission", submission_probe, "form.list")
 _add("GET", "/submission", submission_probe, "form.list")
 _add("POST", "/submission", submission, "form.list")

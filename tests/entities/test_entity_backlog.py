@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
@@ -72,6 +73,18 @@ def test_a_device_sync_pull_applies_the_held_update(held: Lists) -> None:
                              headers=held.manager).json()["changes"]
     [activity] = [c for c in pulled if c["type"] == "entity" and c["record_id"] == ACT]
     assert (activity["version"], activity["fields"]["progress"]) == (2, "40")
+
+
+def test_the_manifest_a_phone_reads_first_lists_the_forced_update(held: Lists) -> None:
+    # ODK Collect downloads a list again only when its manifest hash changes: the manifest
+    # must already reflect the update the backlog check applies.
+    form = f"/v1/projects/{held.project_id}/forms/update_act"
+    manifest = held.client.get(f"{form}/manifest",
+                               headers={**held.manager, "X-OpenRosa-Version": "1.0"}).text
+    listed = re.search(r"<filename>acts.csv</filename><hash>md5:(\w+)</hash>", manifest)
+    download = held.client.get(f"{form}/attachments/acts.csv", headers=held.manager)
+    assert listed is not None and f'"{listed.group(1)}"' == download.headers["etag"]
+    assert [r["progress"] for r in csv.DictReader(io.StringIO(download.text))] == ["40"]
 
 
 def _cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str,
