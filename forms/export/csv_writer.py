@@ -206,7 +206,8 @@ def _copy_entry(
     with archive.open(name, "w", force_zip64=True) as entry:
         while chunk := source.read(_COPY_BYTES):
             entry.write(chunk)
-            yield from sink.drain()
+            # Even empty (the compressor kept it all): a pause where a consumer may stop.
+            yield sink.take()
     yield from sink.drain()
 
 
@@ -256,6 +257,10 @@ class ChunkSink(io.RawIOBase):
     def drain(self) -> Iterator[bytes]:
         """Yield what has been written since the last drain, as one chunk."""
         if self._chunks:
-            chunk = b"".join(self._chunks)
-            self._chunks.clear()
-            yield chunk
+            yield self.take()
+
+    def take(self) -> bytes:
+        """What has been written since the last drain or take (b"" when nothing)."""
+        chunk = b"".join(self._chunks)
+        self._chunks.clear()
+        return chunk

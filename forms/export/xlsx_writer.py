@@ -113,7 +113,7 @@ def _copy_sheet(archive: zipfile.ZipFile, sink: ChunkSink, sheet: WriteOnlyWorks
     with open(path, "rb") as source, archive.open(info, "w") as target:
         while chunk := source.read(_COPY_BYTES):
             target.write(chunk)
-            yield from sink.drain()
+            yield sink.take()  # even empty: a pause where a consumer may stop
     sheet._writer.cleanup()  # noqa: SLF001
     yield from sink.drain()
 
