@@ -286,7 +286,8 @@ register(
         ("GET", BASE + "/{instanceId}/versions"): "submission.read",
         ("GET", BASE + "/{instanceId}/attachments"): "submission.read",
         ("GET", BASE + "/{instanceId}/attachments/{name}"): "submission.read",
-        ("POST", BASE + "/{instanceId}/attachments/{name}"): "submission.create",
+        # As ODK Central: replacing a stored submission's file is an update, for managers.
+        ("POST", BASE + "/{instanceId}/attachments/{name}"): "submission.update",
         ("GET", BASE + "/{instanceId}/comments"): "submission.read",
         ("POST", BASE + "/{instanceId}/comments"): "submission.review",
     }
