@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from server.auth.deps import GrantedAccess
 from server.http.backlog import BacklogCheck
 from server.http.deps import ReadUoW, WriteUoW
-from server.models import Submission
 from server.policy_routes import register
 from server.routes.datasets import DATASET, SUCCESS, json_object
 from server.services import entity_records, entity_rest
@@ -18,7 +17,7 @@ from server.services.entities import Writer, current_def, get_entity, list_defs
 from server.services.entity_access import reachable_dataset
 from server.services.entity_csv import scope_of, visible_clause
 from server.services.entity_views import entity_json, history_json, list_entities
-from server.services.scope import load_scope, scope_filter
+from server.services.scope import submission_scope
 
 router = APIRouter(tags=["entities"], dependencies=[BacklogCheck])
 assert entity_records.ENTITY_KIND  # importing it registers the "entity" sync record kind
@@ -132,9 +131,7 @@ def submission_entities(projectId: int, xmlFormId: str, instanceId: str,  # noqa
     session = uow.session
     form = readable_form(session, access, projectId, xmlFormId)
     # Out of the caller's record scope is 404 like an unknown id, as on every submission read.
-    scope = load_scope(session, access, sensitive=form.sensitive)
-    visible = scope_filter(access.principal, scope, submitter_col=Submission.submitter_id,
-                           location_col=Submission.scope_value)
+    visible = submission_scope(session, access, form)
     submission = get_submission(session, form, unquote(instanceId), visible=visible)
     return [submission_entity_json(r) for r in submission_entity_rows(session, submission)]
 

@@ -14,13 +14,12 @@ from starlette.types import Message, Receive, Scope, Send
 
 from server.auth.deps import GrantedAccess
 from server.http.deps import WriteUoW
-from server.models import Submission
 from server.policy_routes import register
 from server.routes.form_access import content_disposition, readable_form
 from server.services import exports
 from server.services.audit import request_id_of
 from server.services.export_query import ExportCancelled
-from server.services.scope import load_scope, scope_filter
+from server.services.scope import submission_scope
 
 router = APIRouter(tags=["exports"])
 BASE = "/v1/projects/{projectId}/forms/{xmlFormId}/submissions"
@@ -76,10 +75,7 @@ def _export(request: Request, project_id: int, xml_form_id: str, uow: Any, acces
     session = uow.session
     form = readable_form(session, access, project_id, xml_form_id)
     options = exports.options_from_query(fmt, request.query_params)
-    scope = load_scope(session, access, sensitive=form.sensitive)
-    visible = scope_filter(access.principal, scope, submitter_col=Submission.submitter_id,
-                           location_col=Submission.scope_value)
-    job = exports.prepare_export(session, form, options, visible)
+    job = exports.prepare_export(session, form, options, submission_scope(session, access, form))
     # The audit row is committed before the first byte: a stream cut short is still on record.
     exports.audit_export(session, access.principal.actor_id, job, request_id_of(request),
                          projectId=project_id)

@@ -86,7 +86,7 @@ def add_definition_routes(router: APIRouter, base: str, resolve: Resolver) -> li
     def get_json(request: Request, uow: ReadUoW, access: GrantedAccess) -> Response:
         view = _readable(uow.session, access, resolve, request)
         extended = wants_extended(request.headers.get("x-extended-metadata"))
-        return json_response(view_json(uow.session, view, extended=extended))
+        return json_response(view_json(uow.session, access, view, extended=extended))
 
     def list_files(request: Request, uow: ReadUoW, access: GrantedAccess) -> Response:
         definition = _definition_of(_readable(uow.session, access, resolve, request))

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from server.models import Form, FormDef
 from server.models.base import iso
+from server.policy import Access
 from server.services import forms as form_service
 from server.services.forms import FormView
+from server.services.scope import submission_scope
+from server.services.submission_views import submission_stats
 
 EXTENDED_HEADER = "x-extended-metadata"
 
@@ -42,10 +45,13 @@ def form_json(form: Form, definition: FormDef | None) -> dict[str, Any]:
     }
 
 
-def extended_json(session: Session, form: Form, definition: FormDef | None) -> dict[str, Any]:
-    """form_json plus ODK Central's extended metadata (X-Extended-Metadata: true)."""
+def extended_json(
+    session: Session, access: Access, form: Form, definition: FormDef | None
+) -> dict[str, Any]:
+    """form_json plus ODK Central's extended metadata (X-Extended-Metadata: true); the
+    submission counts are of the records the caller may see."""
     data = form_json(form, definition)
-    data.update(_submission_stats(session, form))
+    data.update(submission_stats(session, form, submission_scope(session, access, form)))
     data["excelContentType"] = definition.xlsx_content_type if definition else None
     data["publicLinks"] = 0
     data["createdBy"] = None
@@ -53,11 +59,11 @@ def extended_json(session: Session, form: Form, definition: FormDef | None) -> d
 
 
 def view_json(
-    session: Session, view: FormView, *, extended: bool = False
+    session: Session, access: Access, view: FormView, *, extended: bool = False
 ) -> dict[str, Any]:
     """A FormView as JSON, extended when the client asked for it."""
     if extended:
-        return extended_json(session, view.form, view.definition)
+        return extended_json(session, access, view.form, view.definition)
     return form_json(view.form, view.definition)
 
 
@@ -69,29 +75,3 @@ def json_response(data: Any, status_code: int = 200) -> JSONResponse:
 def wants_extended(header: str | None) -> bool:
     """ODK Central's X-Extended-Metadata: true."""
     return (header or "").strip().lower() == "true"
-
-
-def _submission_stats(session: Session, form: Form) -> dict[str, Any]:
-    stats: dict[str, Any] = {
-        "submissions": 0,
-        "reviewStates": {"received": 0, "hasIssues": 0, "edited": 0},
-        "lastSubmission": None,
-    }
-    try:  # submissions belong to another module; until it is installed there are none
-        from server.models.submissions import Submission
-    except ImportError:
-        return stats
-    rows = session.exec(
-        select(Submission.review_state, func.count(), func.max(Submission.created_at))
-        .where(Submission.form_id == form.id, col(Submission.deleted_at).is_(None))
-        .group_by(Submission.review_state)
-    ).all()
-    last = None
-    for state, count, newest in rows:
-        stats["submissions"] += count
-        key = "received" if state is None else state
-        if key in stats["reviewStates"]:
-            stats["reviewStates"][key] = count
-        last = newest if last is None or (newest and newest > last) else last
-    stats["lastSubmission"] = iso(last) if last else None
-    return stats

@@ -59,7 +59,7 @@ def list_forms(
         include_drafts=may_manage_forms(access), include_closed=sees_closed_forms(access),
     )
     extended = wants_extended(request.headers.get("x-extended-metadata"))
-    return json_response([view_json(uow.session, v, extended=extended) for v in views])
+    return json_response([view_json(uow.session, access, v, extended=extended) for v in views])
 
 
 @router.post(FORMS, response_model=None)
@@ -170,7 +170,8 @@ def list_versions(
     for definition in versions:
         check_readable(access, form, definition)
     return json_response(
-        [view_json(uow.session, FormView(form, d), extended=extended) for d in versions]
+        [view_json(uow.session, access, FormView(form, d), extended=extended)
+         for d in versions]
     )
 
 

@@ -22,7 +22,7 @@ from server.policy_routes import register
 from server.routes.form_access import readable_form
 from server.services import odata
 from server.services.audit import record_audit, request_id_of
-from server.services.scope import load_scope, scope_filter
+from server.services.scope import submission_scope
 
 router = APIRouter(tags=["odata"])
 SERVICE = "/v1/projects/{projectId}/forms/{xmlFormId}.svc"
@@ -80,9 +80,7 @@ def _read(request: Request, uow: UnitOfWork, access: Access, project_id: int,
         for key in ("$skiptoken", "$top", "$skip"):
             options.pop(key, None)
     parsed = odata.parse_table_query(plan, only.table_name if only else resource, options)
-    scope = load_scope(session, access, sensitive=form.sensitive)
-    visible = scope_filter(access.principal, scope, submitter_col=Submission.submitter_id,
-                           location_col=Submission.scope_value)
+    visible = submission_scope(session, access, form)
     if only is not None:
         wanted = col(Submission.instance_id) == only.instance_id
         visible = wanted if visible is None else and_(visible, wanted)

@@ -19,7 +19,8 @@ from server.routes.form_access import blob_response, readable_form
 from server.services import submission_views as views
 from server.services import trash
 from server.services.audit import record_audit, request_id_of
-from server.services.submission_edits import edit_rest, scope_condition
+from server.services.scope import submission_scope
+from server.services.submission_edits import edit_rest
 from server.services.submissions import (
     IncomingFile,
     Sender,
@@ -43,7 +44,7 @@ def _scoped_submission(
     session: Any, access: Any, form: Any, instance_id: str, *, deleted: bool = False
 ) -> Any:
     return get_submission(
-        session, form, unquote(instance_id), visible=scope_condition(session, access, form),
+        session, form, unquote(instance_id), visible=submission_scope(session, access, form),
         deleted=deleted,
     )
 
@@ -71,7 +72,7 @@ def list_submissions(
     if deleted:  # the trash is for those who may empty it
         authorize_form(uow.session, access, "submission.delete", form)
     rows = views.list_submissions(
-        uow.session, form, visible=scope_condition(uow.session, access, form), deleted=deleted
+        uow.session, form, visible=submission_scope(uow.session, access, form), deleted=deleted
     )
     return [views.submission_json(s, d) for s, d in rows]
 

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, bindparam, false, or_
 from sqlmodel import Session, select
 
 from server.auth.principal import Principal
-from server.models import ActorScope, ProjectScope
+from server.models import ActorScope, ProjectScope, Submission
 from server.policy import APP_USER, COLLECTOR, Access
 
 SCOPE_MODES = ("none", "own", "location", "own_or_location")
@@ -117,3 +117,10 @@ def load_scope(session: Session, access: Access, *, sensitive: bool = False) -> 
     row = session.get(ActorScope, (access.project_id, access.principal.actor_id))
     values = frozenset(row.scope_values) if row else frozenset()
     return effective_scope(access.role, mode, field, values, sensitive=sensitive)
+
+
+def submission_scope(session: Session, access: Access, form: Any) -> ColumnElement[bool] | None:
+    """The caller's record scope over `form`'s submissions as a SQL condition (None: all)."""
+    scope = load_scope(session, access, sensitive=bool(form.sensitive))
+    return scope_filter(access.principal, scope, submitter_col=Submission.submitter_id,
+                        location_col=Submission.scope_value)

@@ -10,8 +10,6 @@ scope and so reveal its earlier versions.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session
 
 from forms.instance import ParsedInstance
@@ -19,7 +17,7 @@ from server import errors
 from server.errors import Problem
 from server.models import Form, FormDef, Submission, SubmissionDef
 from server.policy import Access, authorize
-from server.services.scope import load_scope, record_visible, scope_filter
+from server.services.scope import load_scope, record_visible, submission_scope
 from server.services.submission_errors import (
     FORM_ID_MISMATCH,
     MISSING_DEPRECATED_ID,
@@ -111,7 +109,7 @@ def edit_rest(
         session, sender.principal, "submission.update", form.project_id, form=form
     )
     submission = get_submission(
-        session, form, instance_id, visible=scope_condition(session, access, form)
+        session, form, instance_id, visible=submission_scope(session, access, form)
     )
     _, form_def = target_definition(session, form.project_id, parsed)
     previous = find_definition(session, form, parsed.deprecated_id)
@@ -129,13 +127,6 @@ def record_in_scope(session: Session, access: Access, form: Form, submission: Su
     # The stored scope value, as the SQL filters of the read paths compare it.
     fields = {} if scope.field is None else {scope.field: submission.scope_value}
     return record_visible(access.principal, scope, submission.submitter_id, fields)
-
-
-def scope_condition(session: Session, access: Access, form: Form) -> Any:
-    """The caller's record scope as a SQL condition on Submission (None: sees everything)."""
-    scope = load_scope(session, access, sensitive=bool(form.sensitive))
-    return scope_filter(access.principal, scope, submitter_col=Submission.submitter_id,
-                        location_col=Submission.scope_value)
 
 
 def _own_version(access: Access, version: SubmissionDef) -> bool:

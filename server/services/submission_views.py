@@ -184,3 +184,26 @@ def comment_json(comment: SubmissionComment) -> dict[str, Any]:
 
 
 __all__ = ["current_definition_of", "submission_json"]
+
+
+def submission_stats(session: Session, form: Form, visible: Any = None) -> dict[str, Any]:
+    """ODK Central's extended form metadata: counts by review state and the newest submission,
+    of the records `visible` (a condition on Submission; None: all) lets through."""
+    query = (
+        select(Submission.review_state, func.count(), func.max(Submission.created_at))
+        .where(Submission.form_id == form.id, col(Submission.deleted_at).is_(None))
+        .group_by(Submission.review_state)
+    )
+    if visible is not None:
+        query = query.where(visible)
+    stats: dict[str, Any] = {"submissions": 0,
+                             "reviewStates": {"received": 0, "hasIssues": 0, "edited": 0}}
+    last = None
+    for state, count, newest in session.exec(query).all():
+        stats["submissions"] += count
+        key = "received" if state is None else state
+        if key in stats["reviewStates"]:
+            stats["reviewStates"][key] = count
+        last = newest if last is None or (newest and newest > last) else last
+    stats["lastSubmission"] = iso(last) if last else None
+    return stats

@@ -64,8 +64,20 @@ def scoped(client: Any, app: Any, engine: Any, odk: Setup) -> dict[str, Any]:  #
         "outside": outside,
         "collector": collector,
         "headers": headers_for(app, collector),
+        "manager": odk.manager,
         "base": base,
     }
+
+
+def test_the_form_counts_are_of_the_records_in_scope(client: Any, scoped: dict[str, Any]) -> None:
+    extended = {**scoped["headers"], "X-Extended-Metadata": "true"}
+    listed = client.get(f"{scoped['base']}/forms", headers=extended).json()
+    single = client.get(f"{scoped['base']}/forms/open_day", headers=extended).json()
+    manager_view = client.get(f"{scoped['base']}/forms/open_day", headers={
+        **scoped["manager"], "X-Extended-Metadata": "true"}).json()
+    assert [f["submissions"] for f in listed if f["xmlFormId"] == "open_day"] == [1]
+    assert single["submissions"] == 1 and single["reviewStates"]["received"] == 1
+    assert manager_view["submissions"] == 2
 
 
 def test_the_submission_list_holds_only_records_in_scope(
