@@ -170,9 +170,3 @@ def warnings_document(
     if workflow:
         document["workflowWarnings"] = workflow
     return document
-
-
-def original_filename(xml_form_id: str, content_type: str | None) -> str:
-    """The download name of an original XLSForm, after ODK Central (`{xmlFormId}.xlsx`)."""
-    suffix = {v: k for k, v in _TYPE_FOR_FORMAT.items()}.get(content_type or "", "")
-    return f"{xml_form_id}{suffix}"
