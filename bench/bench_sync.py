@@ -4,10 +4,11 @@ On SQLite and on PostgreSQL (when reachable), through the push and pull services
 work per batch or page, as a request has), compared with a raw ``executemany`` insert of
 the same rows into the same database in the same run: copies of the rows the push wrote for
 each op (its submission, its version in submission_defs, its stored answer in sync_ops), every
-column as stored, with only the instance and op ids made new. Prints
-greppable lines:
+column as stored, with only the instance and op ids made new; once in one transaction, and
+once in transactions of 100 records, as the push commits each batch. Prints greppable lines:
 
     sync.push sqlite ops_per_s=… raw_insert_rows_per_s=… ratio=…
+    sync.push_vs_batched_raw sqlite ops_per_s=… raw_insert_batches_of_100_rows_per_s=… ratio=…
     sync.pull sqlite changes_per_s=…
     sync.load sqlite loadavg_1min=…
 """
@@ -120,23 +121,32 @@ def copies(pushed: dict[str, list[dict[str, Any]]], count: int) -> dict[str, lis
     return out
 
 
-def raw_insert(engine: Any, rows: dict[str, list[dict[str, Any]]], seq: int | None = None) -> float:
-    """The practical limit: the three tables' rows inserted with executemany in one transaction."""
+def raw_insert(engine: Any, rows: dict[str, list[dict[str, Any]]], seq: int | None = None,
+               batch: int | None = None) -> float:
+    """The practical limit: the three tables' rows inserted with executemany.
+
+    In one transaction (`batch` None), or in transactions of `batch` records as the push has
+    to commit each request's batch before it answers the device.
+    """
     def statement(table: str) -> Any:
         names = list(rows[table][0])
         return text(f"INSERT INTO {table} ({', '.join(names)})"
                     f" VALUES ({', '.join(':' + n for n in names)})")
 
     records = [{**r, "change_seq": seq} for r in rows["submissions"]]
+    size = batch or len(records)
     started = time.perf_counter()
-    with engine.begin() as conn:
-        conn.execute(statement("submissions"), records)
-        project = records[0]["project_id"]
-        ids = dict(conn.execute(text(
-            "SELECT instance_id, id FROM submissions WHERE project_id = :p"), {"p": project}).all())
-        conn.execute(statement("submission_defs"),
-                     [{**d, "submission_id": ids[d["instance_id"]]} for d in rows["submission_defs"]])
-        conn.execute(statement("sync_ops"), rows["sync_ops"])
+    for start in range(0, len(records), size):
+        with engine.begin() as conn:
+            before = conn.execute(text("SELECT coalesce(max(id), 0) FROM submissions")).scalar()
+            conn.execute(statement("submissions"), records[start:start + size])
+            ids = dict(conn.execute(text(
+                "SELECT instance_id, id FROM submissions WHERE id > :before"),
+                {"before": before}).all())
+            conn.execute(statement("submission_defs"), [
+                {**d, "submission_id": ids[d["instance_id"]]}
+                for d in rows["submission_defs"][start:start + size]])
+            conn.execute(statement("sync_ops"), rows["sync_ops"][start:start + size])
     return len(records) / (time.perf_counter() - started)
 
 
@@ -163,10 +173,15 @@ def run(backend: str, folder: Path) -> None:
         with engine.begin() as conn:
             seq = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
         raw_rate = raw_insert(engine, copies(pushed, PUSHED), seq=int(seq or 0) + 1)
-        raw_insert(engine, copies(pushed, PULLED - 2 * PUSHED), seq=int(seq or 0) + 1)
+        batched_rate = raw_insert(engine, copies(pushed, PUSHED), seq=int(seq or 0) + 1,
+                                  batch=BATCH)
+        raw_insert(engine, copies(pushed, PULLED - 3 * PUSHED), seq=int(seq or 0) + 1)
         pull_rate, pulled = bench_pull(engine, access, project)
         print(f"sync.push {backend} ops_per_s={push_rate:.0f} raw_insert_rows_per_s={raw_rate:.0f}"
               f" ratio={raw_rate / push_rate:.1f}")
+        print(f"sync.push_vs_batched_raw {backend} ops_per_s={push_rate:.0f}"
+              f" raw_insert_batches_of_{BATCH}_rows_per_s={batched_rate:.0f}"
+              f" ratio={batched_rate / push_rate:.1f}")
         print(f"sync.pull {backend} changes_per_s={pull_rate:.0f} changes={pulled}")
         # Figures of a loaded machine are not comparable with those of an idle one.
         print(f"sync.load {backend} loadavg_1min={os.getloadavg()[0]:.2f}")
