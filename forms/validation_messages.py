@@ -81,3 +81,11 @@ def issue_message(issue: Mapping[str, Any], lang: str | None) -> str:
         if isinstance(text, str) and text:
             return text
     return str(issue.get("message") or "")
+
+
+def outcome_in(outcome: Mapping[str, Any] | None, lang: str | None) -> Mapping[str, Any] | None:
+    """A stored validation outcome whose issues' `message` is in `lang` (see issue_message)."""
+    if not lang or not outcome or not outcome.get("issues"):
+        return outcome
+    issues = [{**issue, "message": issue_message(issue, lang)} for issue in outcome["issues"]]
+    return {**outcome, "issues": issues}

@@ -66,7 +66,8 @@ def _audit_sensitive(request: Request, session: Any, form: Any, action: str, tar
 
 @router.get(BASE)
 def list_submissions(
-    projectId: int, xmlFormId: str, uow: ReadUoW, access: GrantedAccess, deleted: bool = False
+    projectId: int, xmlFormId: str, uow: ReadUoW, access: GrantedAccess, deleted: bool = False,
+    lang: str | None = None,
 ) -> list[dict[str, Any]]:
     form = readable_form(uow.session, access, projectId, xmlFormId)
     if deleted:  # the trash is for those who may empty it
@@ -74,7 +75,7 @@ def list_submissions(
     rows = views.list_submissions(
         uow.session, form, visible=submission_scope(uow.session, access, form), deleted=deleted
     )
-    return [views.submission_json(s, d) for s, d in rows]
+    return [views.submission_json(s, d, lang) for s, d in rows]
 
 
 @router.post(BASE)
@@ -113,11 +114,13 @@ def get_one(
     instanceId: str,
     uow: WriteUoW,
     access: GrantedAccess,
+    lang: str | None = None,
 ) -> dict[str, Any]:
     form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
     _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
     uow.commit()
-    return views.submission_json(submission, current_definition_of(uow.session, submission))
+    current = current_definition_of(uow.session, submission)
+    return views.submission_json(submission, current, lang)
 
 
 @router.put(BASE + "/{instanceId}")

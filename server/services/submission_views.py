@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from forms.validation_messages import outcome_in
 from server import errors
 from server.errors import Problem
 from server.models import (
@@ -29,8 +30,11 @@ REVIEW_STATE_INVALID = errors.register(
 )
 
 
-def submission_json(submission: Submission, current: SubmissionDef) -> dict[str, Any]:
-    """ODK Central's Submission shape (pyodk's model keys present even when null)."""
+def submission_json(
+    submission: Submission, current: SubmissionDef, lang: str | None = None
+) -> dict[str, Any]:
+    """ODK Central's Submission shape (pyodk's model keys present even when null); validation
+    messages in `lang` when the form has it."""
     return {
         "instanceId": submission.instance_id,
         "submitterId": submission.submitter_id,
@@ -45,7 +49,7 @@ def submission_json(submission: Submission, current: SubmissionDef) -> dict[str,
         # Kenesh's additions: the record's version, its conflict flag and validation outcome.
         "version": submission.version,
         "conflict": submission.conflict,
-        "validation": current.validation,
+        "validation": outcome_in(current.validation, lang),
     }
 
 

@@ -94,3 +94,18 @@ def test_the_submission_json_carries_the_messages_in_every_language(world: World
     issue, = response.json()["validation"]["issues"]
     assert issue["message"] == MESSAGES[DEFAULT]
     assert issue["messages"] == MESSAGES
+
+
+@pytest.mark.parametrize("lang", ["ky", "en", "uz"])
+def test_the_submission_json_and_list_show_the_message_in_lang(world: World, lang: str) -> None:
+    world.submit(INVALID)
+    one = world.client.get(world.url("submissions/uuid:invalid"), params={"lang": lang},
+                           headers=world.manager)
+    listed = world.client.get(world.url("submissions"), params={"lang": lang},
+                              headers=world.manager)
+
+    expected = MESSAGES.get(lang, MESSAGES[DEFAULT])  # a language the form lacks: its default
+    issue, = one.json()["validation"]["issues"]
+    assert issue["message"] == expected and issue["messages"] == MESSAGES
+    [row] = [r for r in listed.json() if r["instanceId"] == "uuid:invalid"]
+    assert row["validation"]["issues"][0]["message"] == expected
