@@ -23,7 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check server sync forms tests bench
+	$(BIN)/ruff check server sync forms tests bench migrations
 	$(BIN)/lint-imports
 	$(BIN)/mypy forms sync
 

@@ -1,7 +1,7 @@
 """actors, users and projects
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29 22:07:53.899400
 """
 
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import server.models.base
-
 
 revision = '0001'
 down_revision = None
