@@ -111,6 +111,7 @@ class Change:
     conflict: bool
     hlc: str | None
     position: FeedPosition
+    sensitive: bool = False  # a record of a sensitive form: its pull is audited
 
     def to_json(self) -> dict[str, Any]:
         """The wire shape of a change."""

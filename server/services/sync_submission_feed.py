@@ -42,7 +42,7 @@ def submission_changes(
         select(
             page.c.id, page.c.instance_id, page.c.version, page.c.deleted_at,
             page.c.conflict, page.c.change_seq, Form.xml_form_id, SubmissionDef.data,
-            SubmissionDef.hlc,
+            SubmissionDef.hlc, Form.sensitive,
         )
         .join(Form, col(Form.id) == page.c.form_id)
         .join(SubmissionDef, and_(
@@ -55,8 +55,9 @@ def submission_changes(
         Change(
             "submission", form_id, instance_id, version, sync_fields(data),
             deleted_at is not None, conflict, hlc, FeedPosition(seq, "submission", row_id),
+            bool(sensitive),
         )
-        for row_id, instance_id, version, deleted_at, conflict, seq, form_id, data, hlc
+        for row_id, instance_id, version, deleted_at, conflict, seq, form_id, data, hlc, sensitive
         in session.connection().execute(query).all()  # plain rows: no ORM loading
     ]
 
