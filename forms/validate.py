@@ -99,7 +99,8 @@ class _Run:
 
     def report(self, path: str, code: str, **values: str) -> None:
         texts = {lang: message(code, lang, **values) for lang in self.languages}
-        self.issues.append(Issue(path, code, message(code, self.lang, **values), texts))
+        own = texts.get(self.lang) or message(code, self.lang, **values)
+        self.issues.append(Issue(path, code, own, texts))
 
 
 def validate_submission(
@@ -113,8 +114,8 @@ def validate_submission(
 
     Reports unknown fields, type errors, values outside the choice list, missing required
     values of relevant fields and failing constraints, in `lang` (default: the form's
-    default language), each also in every language of the form. Expressions the engine cannot evaluate are listed in `not_checked`
-    and never count as failures. Never raises for any document.
+    default language), each also in every language of the form. Expressions the engine
+    cannot evaluate are listed in `not_checked` and never count as failures. Never raises for any document.
     """
     run = _Run(
         schema,
@@ -244,8 +245,8 @@ def _check_answer(run: _Run, slot: _Slot, relevant: bool | None) -> None:
         _check_choice_filter(run, slot, kind)
     if f.constraint and _decide(run, slot, f.constraint, default=True) is False:
         texts = {lang: _constraint_message(run, f, lang) for lang in run.languages}
-        run.issues.append(Issue(slot.path, "constraint", _constraint_message(run, f, run.lang),
-                                texts))
+        own = texts.get(run.lang) or _constraint_message(run, f, run.lang)
+        run.issues.append(Issue(slot.path, "constraint", own, texts))
 
 
 def _check_choice_filter(run: _Run, slot: _Slot, kind: str) -> None:
