@@ -5,7 +5,8 @@ branch, or the offline create). One whose predecessor never comes is applied aft
 (Settings.entity_backlog_days, KENESH_ENTITY_BACKLOG_DAYS; default 5 days, as Central) on the
 latest version, and the entity is flagged (ODK ``conflict: "soft"``) so that someone looks at
 it. The timeout is checked by `kenesh entities process-backlog` (for cron) and by the serving
-app on entity reads, at most once a minute (server/routes/datasets.py).
+app at most once a minute, before entity lists are read, a device pulls or Collect reads a
+manifest (server/http/backlog.py).
 """
 
 from __future__ import annotations

@@ -330,12 +330,10 @@ def _audit_error(session: Session, ctx: Context, error: dict[str, Any]) -> None:
 
 def approve_submission(session: Session, submission: Submission) -> EntitySubmission | None:
     """A submission was approved: entity lists with approvalRequired create its entity now."""
-    definition = session.exec(select(SubmissionDef).where(
-        SubmissionDef.submission_id == submission.id, col(SubmissionDef.current).is_(True)
-    )).first()
-    if definition is None:
-        return None
-    return run(session, Context(submission, definition, "approve"))
+    from server.services.submissions import current_definition_of  # it imports this module
+
+    return run(session, Context(submission, current_definition_of(session, submission),
+                                "approve"))
 
 
 def _awaiting_approval(dataset: Dataset) -> Any:
@@ -361,11 +359,9 @@ def count_awaiting_approval(session: Session, dataset: Dataset) -> int:
 def convert_awaiting_approval(session: Session, dataset: Dataset) -> int:
     """The list no longer requires approval: create the waiting submissions' entities now, in
     arrival order, each on its own (one failure is recorded on its submission)."""
+    from server.services.submissions import current_definition_of  # it imports this module
+
     submissions = list(session.exec(_awaiting_approval(dataset).order_by(col(Submission.id))))
     for submission in submissions:
-        definition = session.exec(select(SubmissionDef).where(
-            SubmissionDef.submission_id == submission.id, col(SubmissionDef.current).is_(True)
-        )).first()
-        if definition is not None:
-            run(session, Context(submission, definition, "convert"))
+        run(session, Context(submission, current_definition_of(session, submission), "convert"))
     return len(submissions)
