@@ -84,3 +84,25 @@ def login(client: Any, email: str, password: str = PASSWORD) -> dict[str, str]:
     response = client.post("/v1/sessions", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return bearer(response.json()["token"])
+
+
+# A one-question form marked sensitive in its settings (form_id `incident`, version 1).
+SENSITIVE_FORM_MD = b"""
+| survey |
+| | type | name | label |
+| | text | what | What happened |
+
+| settings |
+| | form_id | version | sensitive |
+| | incident | 1 | yes |
+"""
+
+
+def publish_sensitive_form(client: Any, project_id: int, headers: dict[str, str]) -> None:
+    """Upload and publish SENSITIVE_FORM_MD in the project, as `headers` (a manager)."""
+    created = client.post(
+        f"/v1/projects/{project_id}/forms", content=SENSITIVE_FORM_MD,
+        params={"publish": "true", "ignoreWarnings": "true"},
+        headers={**headers, "Content-Type": "text/markdown"},
+    )
+    assert created.status_code == 200, created.text

@@ -9,19 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.factories import bearer, headers_for, make_user
+from tests.factories import bearer, headers_for, make_user, publish_sensitive_form
 from tests.odk.conftest import OPENROSA, Setup, instance_xml
 from tests.odk.conftest import odk as odk  # noqa: F401 - the fixture, shared with tests/odk
-
-SENSITIVE_MD = b"""
-| survey |
-| | type | name | label |
-| | text | what | What happened |
-
-| settings |
-| | form_id | version | sensitive |
-| | incident | 1 | yes |
-"""
 
 
 def _history(client: Any, setup: Setup, record: str, headers: dict[str, str]) -> Any:
@@ -53,11 +43,7 @@ def test_an_analyst_without_a_grant_cannot_tell_a_sensitive_record_exists(
     app: Any, client: Any, engine: Any, odk: Setup  # noqa: F811
 ) -> None:
     base = f"/v1/projects/{odk.project_id}"
-    created = client.post(
-        f"{base}/forms", content=SENSITIVE_MD, params={"publish": "true", "ignoreWarnings": "true"},
-        headers={**odk.manager, "Content-Type": "text/markdown"},
-    )
-    assert created.status_code == 200, created.text
+    publish_sensitive_form(client, odk.project_id, odk.manager)
     record = f"uuid:{uuid.uuid4()}"
     xml = (f'<data id="incident" version="1"><what>threat</what>'
            f"<meta><instanceID>{record}</instanceID></meta></data>").encode()

@@ -15,19 +15,9 @@ from sqlmodel import col, select
 
 from server.db import unit_of_work
 from server.models import Audit
-from tests.factories import headers_for, make_user
+from tests.factories import headers_for, make_user, publish_sensitive_form
 from tests.odk.conftest import Setup, instance_xml
 from tests.odk.conftest import odk as odk  # noqa: F401 - the fixture, shared with tests/odk
-
-SENSITIVE_MD = b"""
-| survey |
-| | type | name | label |
-| | text | what | What happened |
-
-| settings |
-| | form_id | version | sensitive |
-| | incident | 1 | yes |
-"""
 
 
 def incident_xml(instance_id: str, what: str = "threat") -> bytes:
@@ -44,12 +34,7 @@ def submit(client: Any, setup: Setup, form: str, xml: bytes) -> None:
 @pytest.fixture
 def incident(client: Any, odk: Setup) -> str:  # noqa: F811
     """A sensitive form with one submission (and its id)."""
-    created = client.post(
-        f"/v1/projects/{odk.project_id}/forms", content=SENSITIVE_MD,
-        params={"publish": "true", "ignoreWarnings": "true"},
-        headers={**odk.manager, "Content-Type": "text/markdown"},
-    )
-    assert created.status_code == 200, created.text
+    publish_sensitive_form(client, odk.project_id, odk.manager)
     instance_id = f"uuid:{uuid.uuid4()}"
     submit(client, odk, "incident", incident_xml(instance_id))
     return instance_id

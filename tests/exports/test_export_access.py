@@ -10,17 +10,7 @@ from sqlmodel import select
 from server.db import unit_of_work
 from server.models import Audit
 from tests.exports.conftest import World, instance_xml, read_zip
-from tests.factories import headers_for, make_user
-
-SENSITIVE_MD = b"""
-| survey |
-| | type | name | label |
-| | text | what | What happened |
-
-| settings |
-| | form_id | version | sensitive |
-| | incident | 1 | yes |
-"""
+from tests.factories import headers_for, make_user, publish_sensitive_form
 
 
 def incident_xml(instance_id: str, what: str) -> bytes:
@@ -45,11 +35,7 @@ def test_a_scoped_collectors_export_holds_only_their_records(world: World) -> No
 
 
 def test_an_analyst_needs_a_personal_data_grant_to_export_a_sensitive_form(world: World) -> None:
-    created = world.client.post(
-        f"/v1/projects/{world.project_id}/forms", content=SENSITIVE_MD,
-        params={"publish": "true", "ignoreWarnings": "true"},
-        headers={**world.manager, "Content-Type": "text/markdown"})
-    assert created.status_code == 200, created.text
+    publish_sensitive_form(world.client, world.project_id, world.manager)
     world.submit(incident_xml("uuid:incident", "threat"))
     analyst_id = make_user(world.engine, "analyst@example.kg", role="analyst",
                            project=world.project_id)
