@@ -122,21 +122,11 @@ def test_every_published_version_is_kept_with_its_xform_and_original_workbook(
 
 
 def test_an_xlsx_upload_can_be_downloaded_again_and_an_xml_upload_has_no_xlsx(
-    admin: Api, project_id: int, tmp_path
+    admin: Api, project_id: int
 ) -> None:
-    from openpyxl import Workbook
+    from tests.forms_api.test_original_files import xlsx_form
 
-    book = Workbook()
-    survey = book.active
-    survey.title = "survey"
-    survey.append(["type", "name", "label"])
-    survey.append(["text", "village", "Village"])
-    settings = book.create_sheet("settings")
-    settings.append(["form_id", "version"])
-    settings.append(["villages", "7"])
-    path = tmp_path / "villages.xlsx"
-    book.save(path)
-    content = path.read_bytes()
+    content = xlsx_form("villages", "7")
     assert admin.upload(project_id, content, content_type=XLSX, publish=True).status_code == 200
     download = admin.get(forms_url(project_id, "/villages.xlsx"))
     assert download.status_code == 200

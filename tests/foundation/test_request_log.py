@@ -7,10 +7,9 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from fastapi import APIRouter
-from fastapi.testclient import TestClient
 
 from tests.factories import headers_for, make_app_user, make_project, make_user
+from tests.foundation.test_http_basics import failing_route_response
 
 
 class _Lines(logging.Handler):
@@ -64,15 +63,7 @@ def test_a_generated_request_id_is_echoed_and_logged(client, log) -> None:
 
 
 def test_an_unhandled_error_sends_its_traceback_to_the_log_only(app, log) -> None:
-    router = APIRouter()
-
-    @router.get("/boom")
-    def boom() -> None:
-        raise RuntimeError("secret internals")
-
-    app.include_router(router)
-    with TestClient(app, raise_server_exceptions=False) as c:
-        response = c.get("/boom")
+    response = failing_route_response(app)
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
     request_id = response.headers["x-request-id"]
