@@ -303,3 +303,17 @@ def custom_plans(session: Session) -> Iterator[None]:
         yield
     finally:
         session.execute(text("SET LOCAL plan_cache_mode = auto"))
+
+
+def lock_key(session: Session, space: int, key: str) -> None:
+    """Hold a PostgreSQL advisory lock on `key` within `space` until the transaction ends.
+
+    Nothing to do on SQLite, whose write transactions run one at a time already. Keys are
+    hashed to 32 bits by the server (``hashtext``): two keys sharing a hash only wait for
+    each other.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"), {"space": space, "key": key}
+    )

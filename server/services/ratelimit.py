@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
 from sqlmodel import Session, col, delete, func, select
 
 from server import errors
+from server.db import lock_key
 from server.errors import Problem
 from server.models import LoginFailure
 from server.models.base import utcnow
@@ -49,21 +48,10 @@ def check_login_allowed(session: Session, email: str, client_address: str,
 
 
 def _lock_counters(session: Session, email: str, client_address: str) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        return
     # Always the email first, then the address: a holder of an address lock waits for nothing,
     # so two attempts never wait for each other in a circle.
-    for namespace, key in ((_EMAIL_LOCKS, email), (_ADDRESS_LOCKS, client_address)):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
-            {"namespace": namespace, "key": _lock_key(key)},
-        )
-
-
-def _lock_key(value: str) -> int:
-    # A stable signed 32-bit key; two values sharing one only make their attempts queue.
-    digest = hashlib.blake2b(value.encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    lock_key(session, _EMAIL_LOCKS, email)
+    lock_key(session, _ADDRESS_LOCKS, client_address)
 
 
 def _retry_after(session: Session, column: object, key: str, maximum: int,

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from server.db import lock_key
 from server.models import Form, Submission, SubmissionDef
 from server.services.changes import draw_change_number, mark_changed
 from server.services.key_lookup import among
@@ -130,10 +131,7 @@ def locked_row(session: Session, form_id: int, record_id: str) -> Submission | N
         return session.exec(query).first()  # SQLite: write transactions are serialised
     found = session.exec(query.with_for_update()).first()
     if found is None:
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-            {"space": LOCK_SPACE, "key": f"{form_id}:{record_id}"},
-        )
+        lock_key(session, LOCK_SPACE, f"{form_id}:{record_id}")
         found = session.exec(query.with_for_update()).first()
     return found
 
