@@ -52,10 +52,25 @@ def _stamp_touched(session: Session) -> None:
     if not any(touched.values()):
         return
     session.flush()
-    seq = drawn if drawn is not None else next_change_number(session)
     postgres = session.get_bind().dialect.name == "postgresql"
-    for kind, ids in touched.items():
-        table = _TABLES[kind]
+    pending = [(_TABLES[kind], sorted(ids)) for kind, ids in touched.items() if ids]
+    if drawn is None and postgres:
+        # One trip for the counter and the first table: the increment, in a data-modifying
+        # CTE, runs (and takes the counter's lock) as part of the stamping statement itself.
+        table, ids = pending.pop(0)
+        drawn = session.execute(
+            text(
+                "WITH drawn AS (UPDATE change_counter SET value = value + 1 WHERE id = 1"
+                " RETURNING value),"
+                f" stamped AS (UPDATE {table} SET change_seq = (SELECT value FROM drawn)"
+                " WHERE id = ANY(:ids)) SELECT value FROM drawn"
+            ),
+            {"ids": ids},
+        ).scalar()
+        if drawn is None:  # no counter row: stamp as below, after next_change_number seeds it
+            pending.insert(0, (table, ids))
+    seq = drawn if drawn is not None else next_change_number(session)
+    for table, ids in pending:
         # One array parameter on PostgreSQL: a statement of a hundred parameters costs more to
         # send and to plan than the update itself.
         statement = (
@@ -65,7 +80,7 @@ def _stamp_touched(session: Session) -> None:
                 _expanding("ids")
             )
         )
-        session.execute(statement, {"seq": seq, "ids": sorted(ids)})
+        session.execute(statement, {"seq": seq, "ids": ids})
 
 
 def draw_change_number(session: Session) -> int:

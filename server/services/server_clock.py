@@ -1,22 +1,26 @@
 """The server's hybrid logical clock, persisted in one row so it is monotonic across restarts
 and across worker processes.
 
-Every reading locks the row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's write
-transactions are serialised anyway), advances a ``sync.hlc.Clock`` seeded from it, and writes
-the new reading back in the caller's transaction. The lock is held until that transaction
-ends, so callers take a reading either early in a short write (REST, OpenRosa, a conflict
-resolution) or as one of the last statements (the sync push), never in the middle of a long one.
+Every reading advances the row by one UPDATE that computes the new reading from the stored one,
+exactly as ``sync.hlc.Clock`` would (tests compare the two), and returns it: one trip, where
+reading the row locked and writing it back took two. The UPDATE locks the row until the
+caller's transaction ends (on PostgreSQL a concurrent reading waits and then advances the
+committed row; SQLite's write transactions are serialised anyway), so callers take a reading
+either early in a short write (REST, OpenRosa, a conflict resolution) or as one of the last
+statements (the sync push), never in the middle of a long one.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from functools import cache
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-from sync.hlc import Clock, Timestamp
+from sync.hlc import MAX_COUNTER, MAX_WALL_MS, ClockOverflowError, Timestamp
 
 SERVER_NODE = "server"
 
@@ -34,36 +38,48 @@ def server_tick(
     Pass the (already capped) device timestamps a transaction accepted, so that the next
     server write and the ``server_hlc`` a device gets back are later than all of them.
     """
-    row = _locked_clock_row(session)
+    latest = max(received, default=None)
+    # No received timestamp is one older than any reading: Clock.receive then is Clock.tick.
+    params = {
+        "now": now_ms(),
+        "rwall": latest.wall_ms if latest is not None else -1,
+        "rcounter": latest.counter if latest is not None else -1,
+    }
+    statement = _advance_statement(session.get_bind().dialect.name)
+    row = session.execute(statement, params).first()
     if row is None:
         # A database emptied by hand (or by a test's cleanup): the clock restarts from physical
         # time. Concurrent first writers race here, so the row is created idempotently and
-        # then locked like any other reading.
+        # then advanced like any other reading.
         session.execute(
             text(
                 "INSERT INTO server_clock (id, wall_ms, counter) VALUES (1, 0, 0) "
                 "ON CONFLICT (id) DO NOTHING"
             )
         )
-        row = _locked_clock_row(session)
+        row = session.execute(statement, params).first()
     assert row is not None
-    last = Timestamp(int(row[0]), int(row[1]), SERVER_NODE)
-    clock = Clock(SERVER_NODE, now_ms, last)
-    latest = max(received, default=None)
-    reading = clock.receive(latest) if latest is not None else clock.tick()
-    session.execute(
-        text("UPDATE server_clock SET wall_ms = :w, counter = :c WHERE id = 1"),
-        {"w": reading.wall_ms, "c": reading.counter},
-    )
-    return reading
-
-
-def _locked_clock_row(session: Session) -> tuple[int, int] | None:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    row = session.execute(
-        text(
-            "SELECT wall_ms, counter FROM server_clock WHERE id = 1"
-            + (" FOR UPDATE" if postgres else "")
+    wall, counter = int(row[0]), int(row[1])
+    if counter > MAX_COUNTER:
+        # As Clock does: a counter past five digits borrows the next millisecond.
+        wall, counter = wall + 1, 0
+        session.execute(
+            text("UPDATE server_clock SET wall_ms = :w, counter = 0 WHERE id = 1"), {"w": wall}
         )
-    ).first()
-    return (int(row[0]), int(row[1])) if row is not None else None
+    if wall > MAX_WALL_MS:
+        raise ClockOverflowError("HLC wall time exceeds the encodable range")
+    return Timestamp(wall, counter, SERVER_NODE)
+
+
+@cache
+def _advance_statement(dialect: str) -> Any:
+    # Clock.receive's rule in SQL; in SET, wall_ms and counter are the stored (old) values.
+    largest = "greatest" if dialect == "postgresql" else "max"
+    wall = f"{largest}(wall_ms, :now, :rwall)"
+    return text(
+        f"UPDATE server_clock SET wall_ms = {wall}, counter = CASE"
+        f" WHEN {wall} = wall_ms AND {wall} = :rwall THEN {largest}(counter, :rcounter) + 1"
+        f" WHEN {wall} = wall_ms THEN counter + 1"
+        f" WHEN {wall} = :rwall THEN :rcounter + 1"
+        " ELSE 0 END WHERE id = 1 RETURNING wall_ms, counter"
+    )

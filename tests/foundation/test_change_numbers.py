@@ -96,3 +96,36 @@ def test_no_number_is_drawn_inside_a_savepoint(engine, records) -> None:
             draw_change_number(uow.session)
     finally:
         uow.close()
+
+
+def test_rows_of_two_kinds_share_the_number_and_the_counter_moves_once(engine, records) -> None:
+    register_table("test_record_copy", "test_records")  # a second kind, stamped by its own UPDATE
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
+    uow = UnitOfWork(engine, write=True)
+    try:
+        mark_changed(uow.session, "test_record", 1)
+        mark_changed(uow.session, "test_record_copy", 2)
+        uow.commit()
+    finally:
+        uow.close()
+    assert _change_numbers(engine) == [before + 1, before + 1]
+
+
+def test_an_emptied_counter_starts_again_and_stamps_every_marked_row(engine, records) -> None:
+    with engine.begin() as conn:
+        before = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
+        conn.execute(text("DELETE FROM change_counter"))
+    uow = UnitOfWork(engine, write=True)
+    try:
+        mark_changed(uow.session, "test_record", 1)
+        mark_changed(uow.session, "test_record", 2)
+        uow.commit()
+    finally:
+        uow.close()
+    with engine.begin() as conn:
+        after = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
+        # Later tests rely on the counter only ever growing.
+        conn.execute(text("UPDATE change_counter SET value = :v"), {"v": before})
+    assert _change_numbers(engine) == [1, 1]
+    assert after == 1

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import threading
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from server.db import UnitOfWork
-from server.services.server_clock import server_tick
-from sync.hlc import Timestamp
+from server.services.server_clock import SERVER_NODE, server_tick
+from sync.hlc import MAX_COUNTER, Clock, Timestamp
 
 
 def _tick(engine) -> Timestamp:  # type: ignore[no-untyped-def]
@@ -59,3 +61,35 @@ def test_concurrent_first_readings_on_an_emptied_clock_all_succeed_and_differ(en
         thread.join()
     assert failures == []
     assert len(set(readings)) == 4
+
+
+_NEAR = st.integers(0, 3)  # walls a few ms apart, so that every branch of the rule is taken
+_COUNTER = st.sampled_from([0, 1, 7, MAX_COUNTER - 1, MAX_COUNTER])
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.tuples(_NEAR, _COUNTER), now=_NEAR,
+       remote=st.none() | st.tuples(_NEAR, _COUNTER))
+def test_a_reading_is_the_one_the_pure_clock_gives(engine, stored, now, remote) -> None:
+    base = 1_764_450_000_000
+    last = Timestamp(base + stored[0], stored[1], SERVER_NODE)
+    received = [] if remote is None else [Timestamp(base + remote[0], remote[1], "phone-7")]
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM server_clock"))
+        conn.execute(text("INSERT INTO server_clock (id, wall_ms, counter) VALUES (1, :w, :c)"),
+                     {"w": last.wall_ms, "c": last.counter})
+    clock = Clock(SERVER_NODE, lambda: base + now, last)
+    expected = clock.receive(received[0]) if received else clock.tick()
+
+    uow = UnitOfWork(engine, write=True)
+    try:
+        reading = server_tick(uow.session, received, now_ms=lambda: base + now)
+        uow.commit()
+    finally:
+        uow.close()
+
+    assert reading == expected
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT wall_ms, counter FROM server_clock WHERE id = 1")).one()
+    assert (row[0], row[1]) == (expected.wall_ms, expected.counter)  # the next reading's base
