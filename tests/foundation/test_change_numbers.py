@@ -24,6 +24,17 @@ def records(engine) -> Iterator[None]:  # type: ignore[no-untyped-def]
         conn.execute(text("DROP TABLE test_records"))
 
 
+def _commit_marked(engine, *marked: tuple[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """One write transaction that marks these (kind, row id) as changed and commits."""
+    uow = UnitOfWork(engine, write=True)
+    try:
+        for kind, row_id in marked:
+            mark_changed(uow.session, kind, row_id)
+        uow.commit()
+    finally:
+        uow.close()
+
+
 def _change_numbers(engine) -> list[int | None]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         return [r[0] for r in conn.execute(text("SELECT change_seq FROM test_records ORDER BY id"))]
@@ -46,10 +57,7 @@ def test_rows_marked_before_and_after_a_savepoint_share_the_commits_number(engin
 
 def test_each_commit_takes_the_next_number(engine, records) -> None:
     for row_id in (1, 2):
-        uow = UnitOfWork(engine, write=True)
-        mark_changed(uow.session, "test_record", row_id)
-        uow.commit()
-        uow.close()
+        _commit_marked(engine, ("test_record", row_id))
     first, second = _change_numbers(engine)
     assert first is not None
     assert second == first + 1
@@ -78,12 +86,7 @@ def test_a_number_drawn_before_a_rollback_is_never_used(engine, records) -> None
         uow.commit()
     finally:
         uow.close()
-    later = UnitOfWork(engine, write=True)
-    try:
-        mark_changed(later.session, "test_record", 2)
-        later.commit()
-    finally:
-        later.close()
+    _commit_marked(engine, ("test_record", 2))
     first, second = _change_numbers(engine)
     assert first is not None
     assert second == first + 1
@@ -102,13 +105,7 @@ def test_rows_of_two_kinds_share_the_number_and_the_counter_moves_once(engine, r
     register_table("test_record_copy", "test_records")  # a second kind, stamped by its own UPDATE
     with engine.connect() as conn:
         before = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
-    uow = UnitOfWork(engine, write=True)
-    try:
-        mark_changed(uow.session, "test_record", 1)
-        mark_changed(uow.session, "test_record_copy", 2)
-        uow.commit()
-    finally:
-        uow.close()
+    _commit_marked(engine, ("test_record", 1), ("test_record_copy", 2))
     assert _change_numbers(engine) == [before + 1, before + 1]
 
 
@@ -116,13 +113,7 @@ def test_an_emptied_counter_starts_again_and_stamps_every_marked_row(engine, rec
     with engine.begin() as conn:
         before = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
         conn.execute(text("DELETE FROM change_counter"))
-    uow = UnitOfWork(engine, write=True)
-    try:
-        mark_changed(uow.session, "test_record", 1)
-        mark_changed(uow.session, "test_record", 2)
-        uow.commit()
-    finally:
-        uow.close()
+    _commit_marked(engine, ("test_record", 1), ("test_record", 2))
     with engine.begin() as conn:
         after = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
         # Later tests rely on the counter only ever growing.
