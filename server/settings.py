@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     max_clock_skew_ms: int = 5 * 60 * 1000
     xlsx_max_unzipped_bytes: int = 100 * 1024 * 1024
     xlsx_max_sheet_bytes: int = 20 * 1024 * 1024
+    # Checked before a submission's XML is read (OpenRosa, REST create and edit): a body within
+    # max_body_bytes may still be too much XML to hold as a tree, or nested to exhaust a parser.
+    max_submission_xml_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_submission_xml_depth: int = Field(default=64, gt=0)
     db_pool_size: int = 10
     entity_backlog_days: float = 5.0
     log_level: str = "INFO"

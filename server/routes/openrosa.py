@@ -32,7 +32,7 @@ from server.policy_routes import register
 from server.services.entity_csv import linked_dataset, manifest_entry
 from server.services.form_media import list_attachments_with_blobs
 from server.services.forms import get_form, get_project, list_fillable_forms
-from server.services.submissions import IncomingFile, Sender, receive_openrosa
+from server.services.submissions import IncomingFile, Sender, XmlLimits, receive_openrosa
 from server.storage import store_stream
 
 MISSING_SUBMISSION_FILE = errors.register(
@@ -159,7 +159,8 @@ async def submission(
         request.headers.get("user-agent"),
         access=getattr(request.state, "access", None),
     )
-    receive_openrosa(uow.session, projectId, xml, files, sender)
+    limits = XmlLimits.of(request.app.state.settings)
+    receive_openrosa(uow.session, projectId, xml, files, sender, limits)
     uow.commit()
     body = openrosa_message("full submission upload was successful!")
     return openrosa_response(request, body, 201)

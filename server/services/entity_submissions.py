@@ -88,7 +88,10 @@ class Context:
 
 def intent_of(xml: bytes, schema: FormSchema) -> Intent | None:
     """The entity request of a submission, or None when it makes no entity request."""
-    parsed = parse_instance(xml)
+    # Stored XML, checked against the limits when it arrived (or built by the server from a
+    # synced record): limits changed since, or a large synced record, must not fail it now.
+    # Nesting cannot exceed the byte count, so neither limit can refuse it.
+    parsed = parse_instance(xml, max_bytes=len(xml), max_depth=len(xml))
     meta = parsed.entity
     if meta is None or schema.entity is None:
         return None

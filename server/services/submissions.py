@@ -17,7 +17,13 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from forms.errors import InstanceUnparseable
-from forms.instance import ParsedInstance, parse_instance, referenced_files
+from forms.instance import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_DEPTH,
+    ParsedInstance,
+    parse_instance,
+    referenced_files,
+)
 from forms.schema import FormSchema
 from server import errors
 from server.auth.principal import Principal
@@ -47,6 +53,7 @@ from server.services.submission_reading import (  # noqa: F401  (validation_json
     validation_json,
 )
 from server.services.sync_stamp import stamp_server_write
+from server.settings import Settings
 from server.storage import StoredBlob
 
 
@@ -78,10 +85,24 @@ class Sender:
     access: Access | None = None  # the policy gate's decision, when the caller has it
 
 
-def parse_submission_xml(xml: bytes) -> ParsedInstance:
-    """Parse the XML or answer 400; the form id and instanceID must be present."""
+@dataclass(frozen=True)
+class XmlLimits:
+    """How large and how deeply nested a submission's XML may be before it is read."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_depth: int = DEFAULT_MAX_DEPTH
+
+    @classmethod
+    def of(cls, settings: Settings) -> XmlLimits:
+        """The operator's limits: KENESH_MAX_SUBMISSION_XML_BYTES and _DEPTH."""
+        return cls(settings.max_submission_xml_bytes, settings.max_submission_xml_depth)
+
+
+def parse_submission_xml(xml: bytes, limits: XmlLimits = XmlLimits()) -> ParsedInstance:
+    """Parse the XML or answer 400 (also above the limits); the form id and instanceID must be
+    present."""
     try:
-        parsed = parse_instance(xml)
+        parsed = parse_instance(xml, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
     except InstanceUnparseable as exc:
         raise Problem(SUBMISSION_UNPARSEABLE, str(exc)) from exc
     if not parsed.form_id:
@@ -107,10 +128,11 @@ def target_definition(
 
 
 def receive_openrosa(
-    session: Session, project_id: int, xml: bytes, files: dict[str, IncomingFile], sender: Sender
+    session: Session, project_id: int, xml: bytes, files: dict[str, IncomingFile], sender: Sender,
+    limits: XmlLimits,
 ) -> Receipt:
     """POST /submission: create, top up an identical resend, or apply an edit (deprecatedID)."""
-    parsed = parse_submission_xml(xml)
+    parsed = parse_submission_xml(xml, limits)
     early = early_reading(project_id, parsed)  # before the first statement: see its module
     form, form_def = target_definition(session, project_id, parsed)
     remember_schema(project_id, parsed, load_schema(form_def))
@@ -140,10 +162,11 @@ def _authorize_submission(
 
 
 def receive_rest(
-    session: Session, project_id: int, xml_form_id: str, xml: bytes, sender: Sender
+    session: Session, project_id: int, xml_form_id: str, xml: bytes, sender: Sender,
+    limits: XmlLimits = XmlLimits(),
 ) -> Receipt:
     """POST …/forms/{id}/submissions: like Central, the same XML twice is a 409 the second time."""
-    parsed = parse_submission_xml(xml)
+    parsed = parse_submission_xml(xml, limits)
     if parsed.form_id != xml_form_id:
         raise Problem(FORM_ID_MISMATCH)
     form, form_def = target_definition(session, project_id, parsed)
