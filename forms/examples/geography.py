@@ -6,7 +6,8 @@ it sits beside the oblasts, as official statistics count it. A city takes a plac
 level below its own (city, then its own LSG) so that the cascade always has an answer. The
 ayil aimaks are a selection (border communities first), not the full register of about 250
 LSGs in the south: add the ones a deployment needs, keeping names as the State Agency spells
-them.
+them. A place renamed or made a town keeps its old `name`, which submissions already store, and
+only its label changes.
 """
 
 from __future__ import annotations
@@ -73,7 +74,16 @@ AYIL_AIMAKS: list[tuple[str, str, Text]] = [
     ("khalmion", "kadamjay", ("Халмион", "Халмион", "Khalmion")),
     ("orozbekov", "kadamjay", ("Орозбеков", "Орозбеков", "Orozbekov")),
     ("birlik", "kadamjay", ("Бирлик", "Бирлик", "Birlik")),
-    ("isfana_town", "leylek", ("Исфана шаары", "город Исфана", "Isfana town")),
+    # Isfana was renamed Razzakov by law in March 2022; people still say Isfana.
+    (
+        "isfana_town",
+        "leylek",
+        (
+            "Раззаков шаары (мурдагы Исфана)",
+            "город Раззаков (бывш. Исфана)",
+            "Razzakov town (formerly Isfana)",
+        ),
+    ),
     ("ak_suu_leylek", "leylek", ("Ак-Суу", "Ак-Суу", "Ak-Suu")),
     ("besh_kent", "leylek", ("Беш-Кент", "Беш-Кент", "Besh-Kent")),
     ("katran", "leylek", ("Катран", "Катран", "Katran")),
@@ -83,7 +93,8 @@ AYIL_AIMAKS: list[tuple[str, str, Text]] = [
     ("batken_city_lsg", "batken_city", ("Баткен шаары", "город Баткен", "Batken city")),
     ("kyzyl_kiya_city", "kyzyl_kiya", ("Кызыл-Кыя шаары", "город Кызыл-Кия", "Kyzyl-Kiya city")),
     ("sulukta_city", "sulukta", ("Сүлүктү шаары", "город Сулюкта", "Sulukta city")),
-    ("gulcha", "alay", ("Гүлчө", "Гульча", "Gulcha")),
+    # Gulcha ayil aimak became a town of rayon significance by law in October 2025.
+    ("gulcha", "alay", ("Гүлчө шаары", "город Гульча", "Gulcha town")),
     ("sopu_korgon", "alay", ("Сопу-Коргон", "Сопу-Коргон", "Sopu-Korgon")),
     ("taldy_suu", "alay", ("Талды-Суу", "Талды-Суу", "Taldy-Suu")),
     ("korul", "alay", ("Корул", "Корул", "Korul")),
@@ -122,14 +133,19 @@ AYIL_AIMAKS: list[tuple[str, str, Text]] = [
     ("kara_jygach", "aksy", ("Кара-Жыгач", "Кара-Джыгач", "Kara-Jygach")),
     ("kosh_dobo", "aksy", ("Кош-Дөбө", "Кош-Дёбё", "Kosh-Dobo")),
     ("ala_buka_aa", "ala_buka", ("Ала-Бука", "Ала-Бука", "Ala-Buka")),
-    ("baltagulov", "ala_buka", ("Балтагулов", "Балтагулов", "Baltagulov")),
-    ("bazar_korgon_aa", "bazar_korgon", ("Базар-Коргон", "Базар-Коргон", "Bazar-Korgon")),
+    ("baltagulov", "ala_buka", ("Т. Балтагулов", "Т. Балтагулов", "T. Baltagulov")),
+    # The Bazar-Korgon ayil aimak became Bazar-Korgon town by law in February 2021.
+    (
+        "bazar_korgon_aa",
+        "bazar_korgon",
+        ("Базар-Коргон шаары", "город Базар-Коргон", "Bazar-Korgon town"),
+    ),
     ("akman", "bazar_korgon", ("Акман", "Акман", "Akman")),
     ("arstanbap", "bazar_korgon", ("Арстанбап", "Арсланбоб", "Arslanbob")),
     ("chatkal_aa", "chatkal", ("Чаткал", "Чаткал", "Chatkal")),
     ("sumsar", "chatkal", ("Сумсар", "Сумсар", "Sumsar")),
     ("kochkor_ata_town", "nooken", ("Кочкор-Ата шаары", "город Кочкор-Ата", "Kochkor-Ata town")),
-    ("massy", "nooken", ("Масы", "Массы", "Massy")),
+    ("massy", "nooken", ("Масы", "Масы", "Massy")),
     ("suzak_aa", "suzak", ("Сузак", "Сузак", "Suzak")),
     ("barpy", "suzak", ("Барпы", "Барпы", "Barpy")),
     ("s_atabekov", "suzak", ("С. Атабеков", "С. Атабеков", "S. Atabekov")),

@@ -194,7 +194,7 @@ REFERRALS = choice_list(
 FORM = XlsFormSource(
     name="incident_report",
     title="Incident report",
-    version="2026113001",
+    version="2026113002",
     survey=SURVEY,
     choices=[*INCIDENT_TYPES, *location_choices(), *REFERRALS, *YES_NO],
     # Read by Kenesh (encryption, access); pyxform ignores unknown settings columns.

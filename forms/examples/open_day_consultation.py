@@ -285,7 +285,7 @@ ADDRESSEES = choice_list(
 FORM = XlsFormSource(
     name="open_day_consultation",
     title="Open Day for Peace: consultation",
-    version="2026113001",
+    version="2026113002",
     survey=SURVEY,
     choices=[*location_choices(), *ORGANISERS, *TOPICS, *ADDRESSEES],
 )

@@ -140,6 +140,17 @@ def test_osh_city_of_republican_significance_sits_beside_the_oblasts_not_in_osh_
     assert [c["label"]["English (en)"] for c in lsgs if c["rayon"] == "osh_city"] == ["Osh city"]
 
 
+def test_renamed_and_new_towns_show_their_current_names_under_their_old_codes() -> None:
+    lsgs = {c["name"]: c for c in choices_of("open_day_consultation", "ayil_aimak")}
+    razzakov = lsgs["isfana_town"]
+    assert razzakov["rayon"] == "leylek"
+    assert razzakov["label"]["Kyrgyz (ky)"] == "Раззаков шаары (мурдагы Исфана)"
+    assert razzakov["label"]["Russian (ru)"] == "город Раззаков (бывш. Исфана)"
+    assert [lsgs[n]["label"]["Russian (ru)"] for n in ("bazar_korgon_aa", "gulcha")] == [
+        "город Базар-Коргон", "город Гульча",
+    ]  # fmt: skip
+
+
 def test_every_rayon_has_local_self_governments_and_border_rayons_several() -> None:
     per_rayon = {name: [a for a, r, _ in AYIL_AIMAKS if r == name] for name, _, _ in RAYONS}
     assert all(per_rayon.values())
