@@ -34,19 +34,18 @@ from server.storage import store_async_stream
 router = APIRouter(tags=["submissions"])
 
 
-def _record(session: Any, access: Any, project_id: int, xml_form_id: str, instance_id: str) -> Any:
-    """The readable form and, within the caller's scope, its submission (404 otherwise)."""
-    form = readable_form(session, access, project_id, xml_form_id)
-    return form, _scoped_submission(session, access, form, instance_id)
-
-
-def _scoped_submission(
-    session: Any, access: Any, form: Any, instance_id: str, *, deleted: bool = False
+def _record(
+    session: Any, access: Any, project_id: int, xml_form_id: str, instance_id: str, *,
+    deleted: bool = False,
 ) -> Any:
-    return get_submission(
+    """The readable form and, within the caller's scope, its submission (404 otherwise); with
+    `deleted`, one in the trash."""
+    form = readable_form(session, access, project_id, xml_form_id)
+    submission = get_submission(
         session, form, unquote(instance_id), visible=submission_scope(session, access, form),
         deleted=deleted,
     )
+    return form, submission
 
 
 BASE = "/v1/projects/{projectId}/forms/{xmlFormId}/submissions"
@@ -62,6 +61,30 @@ def _audit_sensitive(request: Request, session: Any, form: Any, action: str, tar
             target,
             request_id=request_id_of(request),
         )
+
+
+def _read_record(
+    request: Request, session: Any, access: Any, project_id: int, xml_form_id: str,
+    instance_id: str,
+) -> Any:
+    """The caller's submission, its reading audited when the form is sensitive."""
+    form, submission = _record(session, access, project_id, xml_form_id, instance_id)
+    _audit_sensitive(request, session, form, "submission.read", submission.instance_id)
+    return submission
+
+
+def _move_in_trash(
+    request: Request, project_id: int, xml_form_id: str, instance_id: str, uow: Any,
+    access: Any, *, restore: bool,
+) -> dict[str, bool]:
+    """Delete a live submission, or restore one from the trash, and commit."""
+    _, submission = _record(
+        uow.session, access, project_id, xml_form_id, instance_id, deleted=restore
+    )
+    move = trash.restore_submission if restore else trash.delete_submission
+    move(uow.session, submission, access.principal.actor_id, request_id_of(request))
+    uow.commit()
+    return {"success": True}
 
 
 @router.get(BASE)
@@ -98,8 +121,7 @@ def submission_xml(
     uow: WriteUoW,
     access: GrantedAccess,
 ) -> Response:
-    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
-    _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
+    submission = _read_record(request, uow.session, access, projectId, xmlFormId, instanceId)
     uow.commit()
     return Response(
         current_definition_of(uow.session, submission).xml, media_type="application/xml"
@@ -116,8 +138,7 @@ def get_one(
     access: GrantedAccess,
     lang: str | None = None,
 ) -> dict[str, Any]:
-    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
-    _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
+    submission = _read_record(request, uow.session, access, projectId, xmlFormId, instanceId)
     uow.commit()
     current = current_definition_of(uow.session, submission)
     return views.submission_json(submission, current, lang)
@@ -161,13 +182,7 @@ def delete(
     request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW,
     access: GrantedAccess,
 ) -> dict[str, bool]:
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId)
-    trash.delete_submission(
-        uow.session, submission, access.principal.actor_id, request_id_of(request)
-    )
-    uow.commit()
-    return {"success": True}
+    return _move_in_trash(request, projectId, xmlFormId, instanceId, uow, access, restore=False)
 
 
 @router.post(BASE + "/{instanceId}/restore")
@@ -175,13 +190,7 @@ def restore(
     request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW,
     access: GrantedAccess,
 ) -> dict[str, bool]:
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    submission = _scoped_submission(uow.session, access, form, instanceId, deleted=True)
-    trash.restore_submission(
-        uow.session, submission, access.principal.actor_id, request_id_of(request)
-    )
-    uow.commit()
-    return {"success": True}
+    return _move_in_trash(request, projectId, xmlFormId, instanceId, uow, access, restore=True)
 
 
 @router.get(BASE + "/{instanceId}/versions")
@@ -189,10 +198,9 @@ def versions(
     request: Request, projectId: int, xmlFormId: str, instanceId: str, uow: WriteUoW,
     access: GrantedAccess,
 ) -> list[dict[str, Any]]:
-    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
-    found = views.list_versions(uow.session, submission)
     # Every version's XML leaves the server: as much a read as the current one's.
-    _audit_sensitive(request, uow.session, form, "submission.read", submission.instance_id)
+    submission = _read_record(request, uow.session, access, projectId, xmlFormId, instanceId)
+    found = views.list_versions(uow.session, submission)
     uow.commit()
     return [views.version_json(d) | {"xml": d.xml.decode("utf-8", "replace")} for d in found]
 
@@ -253,10 +261,8 @@ async def upload_attachment(
 def comments(
     projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess
 ) -> list[dict[str, Any]]:
-    form = readable_form(uow.session, access, projectId, xmlFormId)
-    return views.list_comments(
-        uow.session, _scoped_submission(uow.session, access, form, instanceId)
-    )
+    _, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
+    return views.list_comments(uow.session, submission)
 
 
 @router.post(BASE + "/{instanceId}/comments")
