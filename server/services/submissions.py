@@ -256,9 +256,7 @@ def create_submission(
     definition.submission_id = submission.id or 0  # it needs the submission's id first
     insert_row(session, definition)
     _create_slots(session, definition, slots)
-    mark_changed(session, "submission", submission.id or 0)
-    process_submission(session, submission, definition, "create")
-    return Receipt(submission, definition, created=True)
+    return _recorded(session, submission, definition, "create")
 
 
 def add_version(
@@ -282,30 +280,25 @@ def add_version(
     submission.review_state = "edited"
     submission.updated_at = utcnow()
     reading = reading_for(schema, parsed, early)
-    definition = _add_definition(session, submission, form_def, reading, parsed, xml, sender)
+    definition = _new_definition(session, submission, form_def, reading, parsed, xml, sender)
     definition.deprecated_id = parsed.deprecated_id
+    session.add(definition)
+    session.flush()  # the slots need its id
     _create_slots(
         session, definition, _slot_blobs(session, reading.document, schema, files, previous)
     )
     stamp_server_write(session, submission, definition, previous, form.xml_form_id)
+    return _recorded(session, submission, definition, "edit")
+
+
+def _recorded(
+    session: Session, submission: Submission, definition: SubmissionDef, trigger: str
+) -> Receipt:
+    """A new version is counted as a change and handed to the entity rules (`trigger`: create
+    or edit)."""
     mark_changed(session, "submission", submission.id or 0)
-    process_submission(session, submission, definition, "edit")
+    process_submission(session, submission, definition, trigger)
     return Receipt(submission, definition, created=True)
-
-
-def _add_definition(
-    session: Session,
-    submission: Submission,
-    form_def: FormDef,
-    reading: Reading,
-    parsed: ParsedInstance,
-    xml: bytes,
-    sender: Sender,
-) -> SubmissionDef:
-    definition = _new_definition(session, submission, form_def, reading, parsed, xml, sender)
-    session.add(definition)
-    session.flush()
-    return definition
 
 
 def _new_definition(
