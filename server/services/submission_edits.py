@@ -15,7 +15,7 @@ from sqlmodel import Session
 from forms.instance import ParsedInstance
 from server import errors
 from server.errors import Problem
-from server.models import Form, FormDef, Submission, SubmissionDef
+from server.models import Form, Submission, SubmissionDef
 from server.policy import Access, authorize
 from server.services.scope import load_scope, record_visible, submission_scope
 from server.services.submission_errors import (
@@ -26,9 +26,9 @@ from server.services.submission_errors import (
     SUBMISSION_OUTDATED_EDIT,
     SUBMISSION_XML_CONFLICT,
 )
-from server.services.submission_reading import Reading
 from server.services.submissions import (
     IncomingFile,
+    IncomingVersion,
     Receipt,
     Sender,
     add_version,
@@ -60,20 +60,11 @@ def resend(
 
 
 def apply_edit(
-    session: Session,
-    form: Form,
-    form_def: FormDef,
-    parsed: ParsedInstance,
-    xml: bytes,
-    files: dict[str, IncomingFile],
-    sender: Sender,
-    access: Access,
-    early: Reading | None = None,
-    *,
-    resends: bool = True,
+    session: Session, incoming: IncomingVersion, access: Access, *, resends: bool = True
 ) -> Receipt:
     """A new version of the submission that `deprecatedID` names; with `resends` (OpenRosa),
     the edit sent again (its new instanceID already the current version) tops up its files."""
+    form, parsed, xml = incoming.form, incoming.parsed, incoming.xml
     previous = find_definition(session, form, parsed.deprecated_id or "")
     submission = None if previous is None else session.get(Submission, previous.submission_id)
     resent = _resent_edit(session, form, parsed, previous) if resends else None
@@ -89,11 +80,11 @@ def apply_edit(
             raise Problem(SUBMISSION_OUTDATED_EDIT)
         if resent.xml != xml:
             raise Problem(SUBMISSION_XML_CONFLICT)
-        fill_attachments(session, resent, files)
+        fill_attachments(session, resent, incoming.files)
         return Receipt(submission, resent, created=False)
     if find_definition(session, form, parsed.instance_id or "") is not None:
         raise Problem(SUBMISSION_EXISTS)
-    return add_version(session, form, form_def, previous, parsed, xml, files, sender, early)
+    return add_version(session, previous, incoming)
 
 
 def edit_rest(
@@ -115,8 +106,9 @@ def edit_rest(
     previous = find_definition(session, form, parsed.deprecated_id)
     if previous is None or previous.submission_id != submission.id:
         raise Problem(errors.NOT_FOUND, "deprecatedID does not name a version of this submission.")
+    incoming = IncomingVersion(form, form_def, parsed, xml, {}, sender)
     # As Central's PUT: only the current version may be replaced, a repeat is an outdated edit.
-    return apply_edit(session, form, form_def, parsed, xml, {}, sender, access, resends=False)
+    return apply_edit(session, incoming, access, resends=False)
 
 
 def record_in_scope(session: Session, access: Access, form: Form, submission: Submission) -> bool:

@@ -86,6 +86,20 @@ class Sender:
 
 
 @dataclass(frozen=True)
+class IncomingVersion:
+    """A submission version as it arrived: the form version it was filled in, its XML (and that
+    parsed), its files and its sender; `early`: see submission_reading."""
+
+    form: Form
+    form_def: FormDef
+    parsed: ParsedInstance
+    xml: bytes
+    files: dict[str, IncomingFile]
+    sender: Sender
+    early: Reading | None = None
+
+
+@dataclass(frozen=True)
 class XmlLimits:
     """How large and how deeply nested a submission's XML may be before it is read."""
 
@@ -139,14 +153,15 @@ def receive_openrosa(
     access = _authorize_submission(session, sender, project_id, form)
     if form.state == "closed":
         raise Problem(FORM_NOT_ACCEPTING)
+    incoming = IncomingVersion(form, form_def, parsed, xml, files, sender, early)
     if parsed.deprecated_id:
         # Imported here: submission_edits builds on this module (resends and edits are rare).
         from server.services.submission_edits import apply_edit
 
-        return apply_edit(session, form, form_def, parsed, xml, files, sender, access, early)
+        return apply_edit(session, incoming, access)
     existing = find_definition(session, form, parsed.instance_id or "")
     if existing is None:
-        return create_submission(session, form, form_def, parsed, xml, files, sender, early)
+        return create_submission(session, incoming)
     from server.services.submission_edits import resend
 
     return resend(session, form, existing, xml, files, access)
@@ -175,7 +190,7 @@ def receive_rest(
         raise Problem(FORM_NOT_ACCEPTING)
     if find_definition(session, form, parsed.instance_id or "") is not None:
         raise Problem(SUBMISSION_EXISTS)
-    return create_submission(session, form, form_def, parsed, xml, {}, sender)
+    return create_submission(session, IncomingVersion(form, form_def, parsed, xml, {}, sender))
 
 
 def find_definition(session: Session, form: Form, instance_id: str) -> SubmissionDef | None:
@@ -224,18 +239,10 @@ def current_definition_of(session: Session, submission: Submission) -> Submissio
     return found
 
 
-def create_submission(
-    session: Session,
-    form: Form,
-    form_def: FormDef,
-    parsed: ParsedInstance,
-    xml: bytes,
-    files: dict[str, IncomingFile],
-    sender: Sender,
-    early: Reading | None = None,
-) -> Receipt:
-    """A new logical submission with its first version (`early`: see submission_reading)."""
-    schema = load_schema(form_def)
+def create_submission(session: Session, incoming: IncomingVersion) -> Receipt:
+    """A new logical submission with its first version."""
+    form, parsed, sender = incoming.form, incoming.parsed, incoming.sender
+    schema = load_schema(incoming.form_def)
     submission = Submission(
         project_id=form.project_id,
         form_id=form.id or 0,
@@ -245,10 +252,10 @@ def create_submission(
         user_agent=sender.user_agent,
         version=1,
     )
-    reading = reading_for(schema, parsed, early)
-    definition = _new_definition(session, submission, form_def, reading, parsed, xml, sender)
+    reading = reading_for(schema, parsed, incoming.early)
+    definition = _new_definition(session, submission, reading, incoming)
     # Blobs first: from the stamp to the commit, PostgreSQL holds the server clock's row lock.
-    slots = _slot_blobs(session, reading.document, schema, files, previous=None)
+    slots = _slot_blobs(session, reading.document, schema, incoming.files, previous=None)
     # Stamped before the rows exist, so that each is written by one INSERT (no UPDATE after).
     with session.no_autoflush:
         stamp_server_write(session, submission, definition, None, form.xml_form_id)
@@ -259,35 +266,24 @@ def create_submission(
     return _recorded(session, submission, definition, "create")
 
 
-def add_version(
-    session: Session,
-    form: Form,
-    form_def: FormDef,
-    previous: SubmissionDef,
-    parsed: ParsedInstance,
-    xml: bytes,
-    files: dict[str, IncomingFile],
-    sender: Sender,
-    early: Reading | None = None,
-) -> Receipt:
+def add_version(session: Session, previous: SubmissionDef, incoming: IncomingVersion) -> Receipt:
     """A new current version after `previous` (an edit that passed Central's edit rules)."""
     submission = session.get(Submission, previous.submission_id)
     assert submission is not None
-    schema = load_schema(form_def)
+    schema = load_schema(incoming.form_def)
     previous.current = False
     session.add(previous)
     submission.version += 1
     submission.review_state = "edited"
     submission.updated_at = utcnow()
-    reading = reading_for(schema, parsed, early)
-    definition = _new_definition(session, submission, form_def, reading, parsed, xml, sender)
-    definition.deprecated_id = parsed.deprecated_id
+    reading = reading_for(schema, incoming.parsed, incoming.early)
+    definition = _new_definition(session, submission, reading, incoming)
+    definition.deprecated_id = incoming.parsed.deprecated_id
     session.add(definition)
     session.flush()  # the slots need its id
-    _create_slots(
-        session, definition, _slot_blobs(session, reading.document, schema, files, previous)
-    )
-    stamp_server_write(session, submission, definition, previous, form.xml_form_id)
+    slots = _slot_blobs(session, reading.document, schema, incoming.files, previous)
+    _create_slots(session, definition, slots)
+    stamp_server_write(session, submission, definition, previous, incoming.form.xml_form_id)
     return _recorded(session, submission, definition, "edit")
 
 
@@ -302,25 +298,20 @@ def _recorded(
 
 
 def _new_definition(
-    session: Session,
-    submission: Submission,
-    form_def: FormDef,
-    reading: Reading,
-    parsed: ParsedInstance,
-    xml: bytes,
-    sender: Sender,
+    session: Session, submission: Submission, reading: Reading, incoming: IncomingVersion
 ) -> SubmissionDef:
     """A version of `submission` (not yet added); sets the submission's stored scope value."""
     _, scope_field = project_scope_setting(session, submission.project_id)
     document = reading.document
+    parsed, sender = incoming.parsed, incoming.sender
     definition = SubmissionDef(
         submission_id=submission.id or 0,
         form_id=submission.form_id,
-        form_def_id=form_def.id or 0,
+        form_def_id=incoming.form_def.id or 0,
         version=submission.version,
         instance_id=parsed.instance_id or "",
         instance_name=parsed.instance_name,
-        xml=xml,
+        xml=incoming.xml,
         data=document,
         validation=reading.validation,
         submitter_id=sender.principal.actor_id,
