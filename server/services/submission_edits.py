@@ -59,13 +59,21 @@ def resend(
     return Receipt(submission, existing, created=False)
 
 
-def apply_edit(
-    session: Session, incoming: IncomingVersion, access: Access, *, resends: bool = True
+def apply_edit(session: Session, incoming: IncomingVersion, access: Access) -> Receipt:
+    """OpenRosa: a new version of the submission that `deprecatedID` names; the edit sent again
+    (its new instanceID already the current version) tops up its files."""
+    parsed = incoming.parsed
+    previous = find_definition(session, incoming.form, parsed.deprecated_id or "")
+    return _edit(session, previous, incoming, access, resends=True)
+
+
+def _edit(
+    session: Session, previous: SubmissionDef | None, incoming: IncomingVersion, access: Access,
+    *, resends: bool,
 ) -> Receipt:
-    """A new version of the submission that `deprecatedID` names; with `resends` (OpenRosa),
-    the edit sent again (its new instanceID already the current version) tops up its files."""
+    """A new version after `previous`, by Central's edit rules; with `resends`, a repeat of an
+    edit already made tops up its files."""
     form, parsed, xml = incoming.form, incoming.parsed, incoming.xml
-    previous = find_definition(session, form, parsed.deprecated_id or "")
     submission = None if previous is None else session.get(Submission, previous.submission_id)
     resent = _resent_edit(session, form, parsed, previous) if resends else None
     if previous is None or submission is None or not (
@@ -108,7 +116,7 @@ def edit_rest(
         raise Problem(errors.NOT_FOUND, "deprecatedID does not name a version of this submission.")
     incoming = IncomingVersion(form, form_def, parsed, xml, {}, sender)
     # As Central's PUT: only the current version may be replaced, a repeat is an outdated edit.
-    return apply_edit(session, incoming, access, resends=False)
+    return _edit(session, previous, incoming, access, resends=False)
 
 
 def record_in_scope(session: Session, access: Access, form: Form, submission: Submission) -> bool:
