@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from server import errors
 from server.auth.deps import CurrentPrincipal
+from server.auth.principal import Principal
 from server.errors import Problem
 from server.http.deps import ReadUoW, WriteUoW
 from server.models import User
@@ -39,8 +40,7 @@ def grant_site_role(roleId: str, actorId: int, principal: CurrentPrincipal,  # n
     user = _site_admin_target(uow.session, roleId, actorId)
     user.is_admin = True
     uow.session.add(user)
-    record_audit(uow.session, principal.actor_id, "role.grant", target=f"user:{actorId}",
-                 details={"role": ADMIN}, request_id=request_id_of(request))
+    _audit_role(request, uow.session, principal, "role.grant", actorId, {"role": ADMIN})
     uow.commit()
     return {"actorId": actorId, "roleId": 1}
 
@@ -53,8 +53,7 @@ def revoke_site_role(roleId: str, actorId: int, principal: CurrentPrincipal,  # 
         raise Problem(errors.NOT_FOUND, f"user {actorId} is not an admin")
     user.is_admin = False
     uow.session.add(user)
-    record_audit(uow.session, principal.actor_id, "role.revoke", target=f"user:{actorId}",
-                 details={"role": ADMIN}, request_id=request_id_of(request))
+    _audit_role(request, uow.session, principal, "role.revoke", actorId, {"role": ADMIN})
     uow.commit()
     return {"success": True}
 
@@ -66,6 +65,20 @@ def _site_admin_target(session: Session, role_key: str, actor_id: int) -> User:
     user = session.get(User, actor_id)
     assert user is not None
     return user
+
+
+def _audit_role(request: Request, session: Session, principal: Principal, action: str,
+                actor_id: int, details: dict[str, Any]) -> None:
+    """A web user's role granted or revoked (site-wide or in a project), on the record."""
+    record_audit(session, principal.actor_id, action, target=f"user:{actor_id}",
+                 details=details, request_id=request_id_of(request))
+
+
+def _audit_assignment(request: Request, session: Session, principal: Principal, action: str,
+                      project_id: int, xml_form_id: str, actor_id: int) -> None:
+    """An app user's form assignment created or deleted, on the record."""
+    record_audit(session, principal.actor_id, action, target=f"form:{project_id}/{xml_form_id}",
+                 details={"actorId": actor_id}, request_id=request_id_of(request))
 
 
 @router.get(PROJECT)
@@ -88,9 +101,8 @@ def assign_project_role(projectId: int, roleId: str, actorId: int,  # noqa: N803
     """Give a web user a role here (manager, analyst/viewer, collector/formfill)."""
     role = role_service.role_or_404(roleId)
     role_service.assign_project_role(uow.session, projectId, actorId, role)
-    record_audit(uow.session, principal.actor_id, "role.grant", target=f"user:{actorId}",
-                 details={"projectId": projectId, "role": role.system},
-                 request_id=request_id_of(request))
+    _audit_role(request, uow.session, principal, "role.grant", actorId,
+                {"projectId": projectId, "role": role.system})
     uow.commit()
     return role_service.assignment_json(actorId, role.system)
 
@@ -101,9 +113,8 @@ def unassign_project_role(projectId: int, roleId: str, actorId: int,  # noqa: N8
                           uow: WriteUoW) -> dict[str, bool]:
     role = role_service.role_or_404(roleId)
     role_service.unassign_project_role(uow.session, projectId, actorId, role)
-    record_audit(uow.session, principal.actor_id, "role.revoke", target=f"user:{actorId}",
-                 details={"projectId": projectId, "role": role.system},
-                 request_id=request_id_of(request))
+    _audit_role(request, uow.session, principal, "role.revoke", actorId,
+                {"projectId": projectId, "role": role.system})
     uow.commit()
     return {"success": True}
 
@@ -129,9 +140,8 @@ def assign_form(projectId: int, xmlFormId: str, roleId: str, actorId: int,  # no
     """Let an app user see and fill this form (`roleId` is app-user or 2, as in ODK Central)."""
     role = role_service.role_or_404(roleId)
     role_service.assign_form(uow.session, projectId, xmlFormId, actorId, role)
-    record_audit(uow.session, principal.actor_id, "form.assignment.create",
-                 target=f"form:{projectId}/{xmlFormId}", details={"actorId": actorId},
-                 request_id=request_id_of(request))
+    _audit_assignment(request, uow.session, principal, "form.assignment.create", projectId,
+                      xmlFormId, actorId)
     uow.commit()
     # Central answers {"success": true}; pyodk reads that key.
     return role_service.assignment_json(actorId, role.system) | {"success": True}
@@ -144,8 +154,7 @@ def unassign_form(projectId: int, xmlFormId: str, roleId: str, actorId: int,  # 
     if role is None:
         raise Problem(errors.NOT_FOUND, f"no role {roleId!r}")
     role_service.unassign_form(uow.session, projectId, xmlFormId, actorId, role)
-    record_audit(uow.session, principal.actor_id, "form.assignment.delete",
-                 target=f"form:{projectId}/{xmlFormId}", details={"actorId": actorId},
-                 request_id=request_id_of(request))
+    _audit_assignment(request, uow.session, principal, "form.assignment.delete", projectId,
+                      xmlFormId, actorId)
     uow.commit()
     return {"success": True}
