@@ -17,11 +17,12 @@ from server.http.deps import EngineDep, SettingsDep, WriteUoW
 from server.policy import Access
 from server.policy_routes import register
 from server.routes.form_access import V1, is_true, read_upload
+from server.routes.form_audit import audit_form
 from server.routes.form_definitions import add_definition_routes, draft_view
 from server.routes.form_json import json_response
 from server.services import form_lifecycle, form_media
 from server.services import forms as form_service
-from server.services.audit import record_audit, request_id_of
+from server.services.audit import request_id_of
 from server.services.blobs import ensure_blob
 from server.services.form_upload import PreparedDefinition, prepare_definition
 from server.storage import BlobTooLarge, StoredBlob, store_async_stream
@@ -60,10 +61,8 @@ def _draft_in_transaction(
         draft = form_lifecycle.create_draft(
             uow.session, form, prepared, ignore_warnings=ignore_warnings
         )
-        record_audit(
-            uow.session, access.principal.actor_id, "form.update.draft.set",
-            _target(project_id, xml_form_id), {"newDraftDefId": draft.id}, request_id,
-        )
+        audit_form(uow.session, access, "form.update.draft.set", project_id, xml_form_id,
+                   {"newDraftDefId": draft.id}, request_id)
         uow.commit()
     finally:
         uow.close()
@@ -77,11 +76,8 @@ def publish_draft(
     """Publish the draft, optionally setting its version (the stored XForm is rewritten)."""
     form = form_service.get_form(uow.session, projectId, xmlFormId)
     definition = form_lifecycle.publish_draft(uow.session, form, version or None)
-    record_audit(
-        uow.session, access.principal.actor_id, "form.update.publish",
-        _target(projectId, xmlFormId), {"newDefId": definition.id, "version": definition.version},
-        request_id_of(request),
-    )
+    audit_form(uow.session, access, "form.update.publish", projectId, xmlFormId,
+               {"newDefId": definition.id, "version": definition.version}, request_id_of(request))
     uow.commit()
     return json_response(SUCCESS)
 
@@ -94,10 +90,8 @@ def delete_draft(
     """Abandon the draft of a published form."""
     form = form_service.get_form(uow.session, projectId, xmlFormId)
     form_lifecycle.delete_draft(uow.session, form)
-    record_audit(
-        uow.session, access.principal.actor_id, "form.update.draft.delete",
-        _target(projectId, xmlFormId), request_id=request_id_of(request),
-    )
+    audit_form(uow.session, access, "form.update.draft.delete", projectId, xmlFormId,
+               request_id=request_id_of(request))
     uow.commit()
     return json_response(SUCCESS)
 
@@ -148,10 +142,8 @@ def _fill_in_transaction(
         attachment = form_media.get_attachment(session, draft.id, name)
         blob = ensure_blob(session, stored, content_type)
         form_media.fill_attachment(session, attachment, blob, content_type)
-        record_audit(
-            session, access.principal.actor_id, "form.attachment.update",
-            _target(project_id, xml_form_id), {"name": name, "sha256": blob.sha256}, request_id,
-        )
+        audit_form(session, access, "form.attachment.update", project_id, xml_form_id,
+                   {"name": name, "sha256": blob.sha256}, request_id)
         uow.commit()
         return form_media.attachment_json(attachment, blob)
     finally:
@@ -169,16 +161,10 @@ def clear_attachment(
     assert draft.id is not None
     attachment = form_media.get_attachment(uow.session, draft.id, name)
     form_media.clear_attachment(uow.session, attachment)
-    record_audit(
-        uow.session, access.principal.actor_id, "form.attachment.update",
-        _target(projectId, xmlFormId), {"name": name, "sha256": None}, request_id_of(request),
-    )
+    audit_form(uow.session, access, "form.attachment.update", projectId, xmlFormId,
+               {"name": name, "sha256": None}, request_id_of(request))
     uow.commit()
     return json_response(SUCCESS)
-
-
-def _target(project_id: int, xml_form_id: str) -> str:
-    return f"project:{project_id}/form:{xml_form_id}"
 
 
 _DRAFT_READ_PATHS = add_definition_routes(router, DRAFT, draft_view)

@@ -25,11 +25,12 @@ from server.routes.form_access import (
     read_upload,
     readable_form,
 )
+from server.routes.form_audit import audit_form
 from server.routes.form_definitions import add_definition_routes, current_view, version_view
 from server.routes.form_json import form_json, json_response, view_json, wants_extended
 from server.services import form_lifecycle
 from server.services import forms as form_service
-from server.services.audit import record_audit, request_id_of
+from server.services.audit import request_id_of
 from server.services.form_upload import PreparedDefinition, prepare_definition
 from server.services.forms import FormView
 
@@ -98,10 +99,12 @@ def _create_in_transaction(
             session, project, prepared, actor_id=actor, publish=publish,
             ignore_warnings=ignore_warnings,
         )
-        target = _target(view.form.project_id, view.form.xml_form_id)
-        record_audit(session, actor, "form.create", target, request_id=request_id)
+        form = view.form
+        audit_form(session, access, "form.create", form.project_id, form.xml_form_id,
+                   request_id=request_id)
         if publish:
-            record_audit(session, actor, "form.update.publish", target, request_id=request_id)
+            audit_form(session, access, "form.update.publish", form.project_id,
+                       form.xml_form_id, request_id=request_id)
         uow.commit()
         return form_json(view.form, view.definition)
     finally:
@@ -117,10 +120,8 @@ def update_form(
     form = form_service.get_form(uow.session, projectId, xmlFormId)
     if "state" in body:
         form_lifecycle.set_state(uow.session, form, body["state"])
-    record_audit(
-        uow.session, access.principal.actor_id, "form.update", _target(projectId, xmlFormId),
-        {"data": {"state": body.get("state")}}, request_id_of(request),
-    )
+    audit_form(uow.session, access, "form.update", projectId, xmlFormId,
+               {"data": {"state": body.get("state")}}, request_id_of(request))
     uow.commit()
     return json_response(form_json(form, form_service.shown_definition(uow.session, form)))
 
@@ -133,10 +134,8 @@ def delete_form(
     """Soft-delete the form."""
     form = form_service.get_form(uow.session, projectId, xmlFormId)
     form_lifecycle.delete_form(uow.session, form)
-    record_audit(
-        uow.session, access.principal.actor_id, "form.delete", _target(projectId, xmlFormId),
-        request_id=request_id_of(request),
-    )
+    audit_form(uow.session, access, "form.delete", projectId, xmlFormId,
+               request_id=request_id_of(request))
     uow.commit()
     return json_response({"success": True})
 
@@ -150,10 +149,8 @@ def restore_form(
     if not formId.isdigit():
         raise Problem(errors.REQUEST_INVALID, "A form is restored by its numeric id.")
     form = form_lifecycle.restore_form(uow.session, projectId, int(formId))
-    record_audit(
-        uow.session, access.principal.actor_id, "form.restore",
-        _target(projectId, form.xml_form_id), request_id=request_id_of(request),
-    )
+    audit_form(uow.session, access, "form.restore", projectId, form.xml_form_id,
+               request_id=request_id_of(request))
     uow.commit()
     return json_response({"success": True})
 
@@ -173,10 +170,6 @@ def list_versions(
         [view_json(uow.session, access, FormView(form, d), extended=extended)
          for d in versions]
     )
-
-
-def _target(project_id: int, xml_form_id: str) -> str:
-    return f"project:{project_id}/form:{xml_form_id}"
 
 
 # Read-only routes of the form (through its published definition) and of each version.
