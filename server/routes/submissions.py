@@ -24,6 +24,7 @@ from server.services.submission_edits import edit_rest
 from server.services.submissions import (
     IncomingFile,
     Sender,
+    XmlLimits,
     current_definition_of,
     fill_attachments,
     get_submission,
@@ -103,11 +104,12 @@ def list_submissions(
 
 @router.post(BASE)
 async def create_submission(
-    request: Request, projectId: int, xmlFormId: str, uow: WriteUoW, deviceID: str | None = None
+    request: Request, projectId: int, xmlFormId: str, uow: WriteUoW, settings: SettingsDep,
+    deviceID: str | None = None,
 ) -> dict[str, Any]:
     xml = await request.body()
     sender = Sender(request.state.principal, deviceID, request.headers.get("user-agent"))
-    receipt = receive_rest(uow.session, projectId, xmlFormId, xml, sender)
+    receipt = receive_rest(uow.session, projectId, xmlFormId, xml, sender, XmlLimits.of(settings))
     uow.commit()
     return views.submission_json(receipt.submission, receipt.definition)
 
@@ -152,11 +154,13 @@ async def edit(
     instanceId: str,
     uow: WriteUoW,
     access: GrantedAccess,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     xml = await request.body()
     form = readable_form(uow.session, access, projectId, xmlFormId)
     sender = Sender(request.state.principal, None, request.headers.get("user-agent"), access)
-    receipt = edit_rest(uow.session, form, unquote(instanceId), xml, sender)
+    receipt = edit_rest(uow.session, form, unquote(instanceId), xml, sender,
+                        XmlLimits.of(settings))
     uow.commit()
     return views.submission_json(receipt.submission, receipt.definition)
 

@@ -31,6 +31,7 @@ from server.services.submissions import (
     IncomingVersion,
     Receipt,
     Sender,
+    XmlLimits,
     add_version,
     fill_attachments,
     find_definition,
@@ -96,10 +97,11 @@ def _edit(
 
 
 def edit_rest(
-    session: Session, form: Form, instance_id: str, xml: bytes, sender: Sender
+    session: Session, form: Form, instance_id: str, xml: bytes, sender: Sender,
+    limits: XmlLimits,
 ) -> Receipt:
     """PUT …/submissions/{instanceId}: a new version whose deprecatedID is the current one."""
-    parsed = parse_submission_xml(xml)
+    parsed = parse_submission_xml(xml, limits)
     if parsed.form_id != form.xml_form_id:
         raise Problem(FORM_ID_MISMATCH)
     if not parsed.deprecated_id:

@@ -112,7 +112,7 @@ class XmlLimits:
         return cls(settings.max_submission_xml_bytes, settings.max_submission_xml_depth)
 
 
-def parse_submission_xml(xml: bytes, limits: XmlLimits = XmlLimits()) -> ParsedInstance:
+def parse_submission_xml(xml: bytes, limits: XmlLimits) -> ParsedInstance:
     """Parse the XML or answer 400 (also above the limits); the form id and instanceID must be
     present."""
     try:
@@ -178,7 +178,7 @@ def _authorize_submission(
 
 def receive_rest(
     session: Session, project_id: int, xml_form_id: str, xml: bytes, sender: Sender,
-    limits: XmlLimits = XmlLimits(),
+    limits: XmlLimits,
 ) -> Receipt:
     """POST …/forms/{id}/submissions: like Central, the same XML twice is a 409 the second time."""
     parsed = parse_submission_xml(xml, limits)

@@ -175,7 +175,7 @@ def test_a_rest_edit_of_an_out_of_scope_record_is_404_like_an_unknown_one(
     assert len(statuses) == 1  # whatever the policy allows collectors, the record is not told
     # The edit service applies the record scope itself: a scoped role never edits past it.
     from server.services.submission_edits import edit_rest  # after the app: import cycle
-    from server.services.submissions import Sender
+    from server.services.submissions import Sender, XmlLimits
 
     principal = Principal(actor_id=scoped["collector"], kind="user", display_name="Collector")
     access = Access(principal, odk.project_id, COLLECTOR, personal_data=False)
@@ -185,7 +185,8 @@ def test_a_rest_edit_of_an_out_of_scope_record_is_404_like_an_unknown_one(
                            deprecated_id=target)
         with unit_of_work(engine) as uow, pytest.raises(Problem) as refused:
             form = get_form(uow.session, odk.project_id, "open_day")
-            edit_rest(uow.session, form, target, xml, Sender(principal, access=access))
+            edit_rest(uow.session, form, target, xml, Sender(principal, access=access),
+                      XmlLimits())
         codes.append((refused.value.kind.status, refused.value.kind.code))
     assert codes[0] == codes[1] == (404, "resource.not_found")
     assert len(client.get(url.format(scoped["outside"]) + "/versions",

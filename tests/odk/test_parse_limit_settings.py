@@ -16,10 +16,6 @@ from tests.odk.conftest import OPENROSA, Setup, instance_xml
 MAX_BYTES = 2000
 MAX_DEPTH = 8
 OR_NS = "{http://openrosa.org/http/response}"
-# Routes that do not pass the configured limits yet still parse with forms' defaults.
-REST_NOT_WIRED = pytest.mark.xfail(
-    strict=True, reason="server/routes/submissions.py does not pass XmlLimits to the REST services"
-)
 
 
 @pytest.fixture
@@ -87,7 +83,6 @@ def test_rest_accepts_xml_within_the_limits(client: Any, odk: Setup) -> None:
         assert client.post(url, content=xml, headers=odk.manager).status_code == 200
 
 
-@REST_NOT_WIRED
 def test_rest_refuses_xml_one_byte_or_one_level_over_the_limits(client: Any, odk: Setup) -> None:
     url = f"/v1/projects/{odk.project_id}/forms/open_day/submissions"
     too_large = client.post(url, content=sized(MAX_BYTES + 1), headers=odk.manager)
@@ -97,7 +92,6 @@ def test_rest_refuses_xml_one_byte_or_one_level_over_the_limits(client: Any, odk
     assert client.get(url, headers=odk.manager).json() == []
 
 
-@REST_NOT_WIRED
 def test_a_rest_edit_over_the_limits_is_refused_and_the_record_kept(
     client: Any, odk: Setup
 ) -> None:
