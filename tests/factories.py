@@ -1,4 +1,4 @@
-"""Small factories for accounts: projects, web users with roles, app users, signed-in headers.
+"""Small factories: projects, web users with roles, app users, signed-in headers, test forms.
 
 Users made here share one precomputed password hash, so argon2 runs only where a test signs in.
 """
@@ -106,3 +106,16 @@ def publish_sensitive_form(client: Any, project_id: int, headers: dict[str, str]
         headers={**headers, "Content-Type": "text/markdown"},
     )
     assert created.status_code == 200, created.text
+
+
+def form_with_warning(form_id: str, version: str) -> bytes:
+    """A markdown XLSForm that pyxform converts with a warning (its `disabled` column is legal
+    but deprecated)."""
+    return f"""
+| survey |  |  |  |  |
+| | type | name | label | disabled |
+| | integer | age | Age | no |
+| settings | | | | |
+| | form_id | version | | |
+| | {form_id} | {version} | | |
+""".encode()

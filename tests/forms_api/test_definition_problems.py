@@ -8,19 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import form_with_warning
 from tests.fixtures import pyxform_examples
 from tests.forms_api.conftest import XLSX, Api, xlsform
 
 EXAMPLES = pyxform_examples()
-# A `disabled` column is legal but deprecated: pyxform converts the form and warns.
-WITH_WARNING = b"""
-| survey |  |  |  |  |
-| | type | name | label | disabled |
-| | integer | age | Age | no |
-| settings | | | | |
-| | form_id | version | | |
-| | warned | 1 | | |
-"""
+WITH_WARNING = form_with_warning("warned", "1")
 
 
 def test_a_definition_with_warnings_is_refused_and_nothing_is_created(

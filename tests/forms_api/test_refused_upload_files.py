@@ -5,17 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from server.settings import Settings
+from tests.factories import form_with_warning
 from tests.forms_api.conftest import Api, xlsform
 
-# A legal but deprecated `disabled` column: pyxform converts the form and warns.
-WITH_WARNING = b"""
-| survey |  |  |  |  |
-| | type | name | label | disabled |
-| | integer | age | Age | no |
-| settings | | | | |
-| | form_id | version | | |
-| | simple | 9 | | |
-"""
 # select_one_external: the upload also yields an itemsets.csv.
 WITH_EXTERNAL_CHOICES = b"""
 | survey |  |  |  |  |
@@ -50,9 +42,9 @@ def test_refused_uploads_and_drafts_write_no_file(
     assert len(before) == 1  # the original of version 1
 
     refusals = [
-        admin.upload(project_id, WITH_WARNING.replace(b"simple", b"other")),  # warnings
+        admin.upload(project_id, form_with_warning("other", "9")),  # warnings
         admin.upload(project_id, xlsform("simple", "2")),  # the form exists
-        admin.post(url, WITH_WARNING, "text/markdown"),  # a draft with warnings
+        admin.post(url, form_with_warning("simple", "9"), "text/markdown"),  # a draft, warnings
         admin.post(url, xlsform("another", "2"), "text/markdown"),  # another form's id
         admin.upload(project_id, WITH_EXTERNAL_CHOICES.replace(b"{form_id}", b"simple")),
     ]
