@@ -16,6 +16,7 @@ from server.db import unit_of_work
 from server.models import Blob
 from server.models.base import iso, utcnow
 from server.services.audit import record_audit
+from server.services.blob_sweep import sweep_unnamed_files
 from server.services.trash import purge_trash
 from server.settings import get_settings
 from server.storage import blob_file
@@ -29,7 +30,8 @@ def purge(
     ),
 ) -> None:
     """Remove for good the submissions, forms and entities deleted more than DAYS days ago,
-    and the files nothing else uses."""
+    and the files nothing else uses; then the files of refused or failed uploads (no record
+    names them, nobody wrote them for a day)."""
     engine = _engine()
     _check_database(engine)
     cutoff = utcnow() - timedelta(days=days)
@@ -50,6 +52,8 @@ def purge(
         ).all()) if report.files else set()
     for path in set(report.files) - stored_again:
         blob_file(data_dir, path).unlink(missing_ok=True)
+    swept = sweep_unnamed_files(engine, data_dir)
     engine.dispose()
     typer.echo(f"purged {report.submissions} submissions, {report.forms} forms,"
                f" {report.entities} entities and {report.blobs} files deleted before {iso(cutoff)}")
+    typer.echo(f"removed {swept} files that no record names, left by refused or failed uploads")

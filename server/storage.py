@@ -61,9 +61,12 @@ class _BlobWriter:
         target = self.root / relative
         if target.exists():
             # Same content already stored (and synced by whoever stored it): drop the copy
-            # without syncing it first, as it is never read.
+            # without syncing it first, as it is never read. The file is touched, so that
+            # `kenesh purge` (server/services/blob_sweep.py), which removes only files that no
+            # row names and nobody wrote for a day, never takes one this request will name.
             self.file.close()
             self.tmp_path.unlink(missing_ok=True)
+            os.utime(target)
         else:
             self.file.flush()
             os.fsync(self.file.fileno())
