@@ -10,55 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.consult_form import consult_md
 from tests.factories import headers_for, make_project, make_user
 from tests.odk.conftest import odk as odk  # noqa: F401  (a form with a photo, for media/)
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
-LANGS = "label::Kyrgyz (ky) | label::Russian (ru) | label::English (en)"
-
-
-def form_md(version: str, *, phone: bool, district: bool, green: bool) -> bytes:
-    """Version 1 asks for a phone; 2 drops it; 3 adds a district and drops the colour green."""
-    phone_row = "| | text | phone | Телефон | Телефон | Phone |\n" if phone else ""
-    district_row = "| | select_one district | district | Район | Район | District |\n" \
-        if district else ""
-    green_row = "| | col | green | жашыл | зелёный | Green |\n" if green else ""
-    return f"""
-| survey |
-| | type | name | {LANGS} |
-| | integer | age | Жашы | Возраст | Age |
-| | begin group | grp | Топ | Группа | Group |
-| | text | name | Аты | Имя | Name |
-| | end group | | | | |
-{phone_row}| | select_multiple col | colors | Түстөр | Цвета | Colors |
-{district_row}| | geopoint | loc | Жер | Место | Location |
-| | date | visited | Келген күнү | Дата визита | Visit date |
-| | decimal | score | | Балл | Score |
-| | begin repeat | rep | Катышуучу | Участник | Participant |
-| | integer | q | Суроо | Вопрос | Question |
-| | begin repeat | inner | Ички | Внутри | Inner |
-| | text | t | Нерсе | Вещь | Thing |
-| | end repeat | | | | |
-| | end repeat | | | | |
-
-| choices |
-| | list_name | name | {LANGS} |
-| | col | red | кызыл | красный | Red |
-| | col | blue | көк | синий | Blue |
-{green_row}| | district | osh | Ош | Ош | Osh |
-| | district | nookat | Ноокат | Ноокат | Nookat |
-
-| settings |
-| | form_id | version | default_language |
-| | consult | {version} | Russian (ru) |
-""".encode()
-
-
-VERSIONS = {
-    "1": dict(phone=True, district=False, green=True),
-    "2": dict(phone=False, district=False, green=True),
-    "3": dict(phone=False, district=True, green=False),
-}
 
 
 def instance_xml(instance_id: str, version: str, answers: dict[str, str],
@@ -92,7 +48,7 @@ class World:
         return f"/v1/projects/{self.project_id}/forms/{form}/{suffix}"
 
     def publish(self, version: str) -> None:
-        body = form_md(version, **VERSIONS[version])
+        body = consult_md(version)
         headers = {**self.manager, "Content-Type": "text/markdown"}
         if version == "1":
             response = self.client.post(f"/v1/projects/{self.project_id}/forms", content=body,

@@ -26,57 +26,13 @@ from forms.export import (
     xlsx_stream,
 )
 from forms.schema import Field, FormSchema
-
-LANGS = "label::Kyrgyz (ky) | label::Russian (ru) | label::English (en)"
-
-
-def form_version(version: str, *, phone: bool, district: bool, green: bool) -> FormSchema:
-    """One version of the consultation form; the flags switch the fields that change."""
-    phone_row = "| | text | phone | Телефон | Телефон | Phone |\n" if phone else ""
-    district_row = (
-        "| | select_one district | district | Район | Район | District |\n" if district else ""
-    )
-    green_row = "| | col | green | жашыл | зелёный | Green |\n" if green else ""
-    md = f"""
-| survey |
-| | type | name | {LANGS} |
-| | integer | age | Жашы | Возраст | Age |
-| | begin group | grp | Топ | Группа | Group |
-| | text | name | Аты | Имя | Name |
-| | end group | | | | |
-{phone_row}| | select_multiple col | colors | Түстөр | Цвета | Colors |
-{district_row}| | geopoint | loc | | | Location |
-| | date | visited | Келген күнү | Дата визита | Visit date |
-| | decimal | score | Упай | Балл | Score |
-| | begin repeat | rep | Катышуучу | Участник | Participant |
-| | integer | q | Суроо | Вопрос | Question |
-| | begin repeat | inner | | | Inner |
-| | text | t | | | Thing |
-| | end repeat | | | | |
-| | end repeat | | | | |
-
-| choices |
-| | list_name | name | {LANGS} |
-| | col | red | кызыл | красный | Red |
-| | col | blue | | синий | Blue |
-{green_row}| | district | osh | Ош | Ош | Osh |
-| | district | nookat | Ноокат | Ноокат | Nookat |
-
-| settings |
-| | form_id | version | default_language |
-| | consult | {version} | Russian (ru) |
-"""
-    return convert_definition(md.encode("utf-8"), "consult.md").schema
+from tests.consult_form import VERSIONS, consult_md
 
 
 @cache
 def versions() -> tuple[FormSchema, ...]:
     """Version 1 has a phone question; 2 drops it; 3 adds a district and drops "green"."""
-    return (
-        form_version("1", phone=True, district=False, green=True),
-        form_version("2", phone=False, district=False, green=True),
-        form_version("3", phone=False, district=True, green=False),
-    )
+    return tuple(convert_definition(consult_md(v), "consult.md").schema for v in VERSIONS)
 
 
 def submission(instance_id: str, data: dict[str, Any], **meta: Any) -> SubmissionRow:
