@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pyodk.client import Client
 
-from tests.factories import PASSWORD, make_project, make_user
-from tests.live import serve_in_thread
+from tests.factories import make_project, make_user
+from tests.live_pyodk import live_pyodk_client
 
 
 @pytest.fixture
@@ -18,20 +18,10 @@ def pyodk_client(app: Any, engine: Any, tmp_path: Path,
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     """A pyodk Client configured through PYODK_CONFIG_FILE, signed in as a project manager."""
     project_id = make_project(engine, "Local action plans")
-    make_user(engine, "planner@example.org", role="manager", project=project_id)
-    with serve_in_thread(app) as base_url:
-        config = tmp_path / "pyodk_config.toml"
-        config.write_text(
-            "[central]\n"
-            f'base_url = "{base_url}"\n'
-            'username = "planner@example.org"\n'
-            f'password = "{PASSWORD}"\n'
-            f"default_project_id = {project_id}\n"
-        )
-        monkeypatch.setenv("PYODK_CONFIG_FILE", str(config))
-        monkeypatch.setenv("PYODK_CACHE_FILE", str(tmp_path / "pyodk_cache.toml"))
-        with Client() as client:
-            yield client
+    user = "planner@example.org"
+    make_user(engine, user, role="manager", project=project_id)
+    with live_pyodk_client(app, tmp_path, monkeypatch, user, project_id) as client:
+        yield client
 
 
 def test_pyodk_creates_lists_and_entities_and_reads_them_back(pyodk_client: Client) -> None:

@@ -17,8 +17,8 @@ import openpyxl
 import pytest
 from pyodk.client import Client
 
-from tests.factories import PASSWORD, make_project, make_user
-from tests.live import serve_in_thread
+from tests.factories import make_project, make_user
+from tests.live_pyodk import live_pyodk_client
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "forms" / "examples" / \
     "open_day_consultation.xlsx"
@@ -31,20 +31,10 @@ def pyodk_client(app: Any, engine: Any, tmp_path: Path,
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     """A pyodk Client configured through PYODK_CONFIG_FILE, talking to a live server."""
     project_id = make_project(engine, "Open days")
-    make_user(engine, "coordinator@example.org", admin=True)
-    with serve_in_thread(app) as base_url:
-        config = tmp_path / "pyodk_config.toml"
-        config.write_text(
-            "[central]\n"
-            f'base_url = "{base_url}"\n'
-            'username = "coordinator@example.org"\n'
-            f'password = "{PASSWORD}"\n'
-            f'default_project_id = {project_id}\n'
-        )
-        monkeypatch.setenv("PYODK_CONFIG_FILE", str(config))
-        monkeypatch.setenv("PYODK_CACHE_FILE", str(tmp_path / "pyodk_cache.toml"))
-        with Client() as client:
-            yield client
+    user = "coordinator@example.org"
+    make_user(engine, user, admin=True)
+    with live_pyodk_client(app, tmp_path, monkeypatch, user, project_id) as client:
+        yield client
 
 
 def consultation_xml(instance_id: str, version: str, *, total: int,
