@@ -20,8 +20,6 @@ from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
-from server.services.table_statistics import count_inserted
-
 
 def insert_row(session: Session, row: SQLModel) -> None:
     """INSERT a new model object by one statement and attach it to the session as persistent.
@@ -66,7 +64,6 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     assert driver is not None
     values = _processed(table, names, rows, dialect)
     if dialect.name == "postgresql":
-        count_inserted(session, table.name, len(rows))
         with (
             driver.cursor() as cursor,
             cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,

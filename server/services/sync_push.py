@@ -32,7 +32,6 @@ from server.services.key_lookup import among
 from server.services.records import OpRejected, get_kind
 from server.services.row_insert import insert_rows
 from server.services.server_clock import server_tick, wall_clock_ms
-from server.services.table_statistics import refresh_outgrown
 from sync.hlc import Timestamp
 from sync.merge import merge
 from sync.ops import InvalidOpError, Op, parse_op, plan_push, with_capped_clock
@@ -82,7 +81,6 @@ def push(
     if not raw_ops:
         return {"results": [], "server_hlc": server_tick(session).encode()}
     device = _lock_device(session, project_id, device_id, access.principal.actor_id)
-    refresh_outgrown(session)
     with custom_plans(session):
         state = _Push(
             session, access, project_id, device, max_skew_ms, wall_clock_ms(),
