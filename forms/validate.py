@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from dataclasses import field as _default
 from typing import Any
@@ -98,8 +98,12 @@ class _Run:
     not_checked: list[NotChecked] = field(default_factory=list)
 
     def report(self, path: str, code: str, **values: str) -> None:
-        texts = {lang: message(code, lang, **values) for lang in self.languages}
-        own = texts.get(self.lang) or message(code, self.lang, **values)
+        self.report_text(path, code, lambda lang: message(code, lang, **values))
+
+    def report_text(self, path: str, code: str, text: Callable[[str], str]) -> None:
+        """An issue whose message in a language is `text(language)`."""
+        texts = {lang: text(lang) for lang in self.languages}
+        own = texts.get(self.lang) or text(self.lang)
         self.issues.append(Issue(path, code, own, texts))
 
 
@@ -115,7 +119,8 @@ def validate_submission(
     Reports unknown fields, type errors, values outside the choice list, missing required
     values of relevant fields and failing constraints, in `lang` (default: the form's
     default language), each also in every language of the form. Expressions the engine
-    cannot evaluate are listed in `not_checked` and never count as failures. Never raises for any document.
+    cannot evaluate are listed in `not_checked` and never count as failures. Never raises
+    for any document.
     """
     run = _Run(
         schema,
@@ -244,9 +249,7 @@ def _check_answer(run: _Run, slot: _Slot, relevant: bool | None) -> None:
     if f.choice_filter and not unknown and kind in ("select1", "select"):
         _check_choice_filter(run, slot, kind)
     if f.constraint and _decide(run, slot, f.constraint, default=True) is False:
-        texts = {lang: _constraint_message(run, f, lang) for lang in run.languages}
-        own = texts.get(run.lang) or _constraint_message(run, f, run.lang)
-        run.issues.append(Issue(slot.path, "constraint", own, texts))
+        run.report_text(slot.path, "constraint", lambda lang: _constraint_message(run, f, lang))
 
 
 def _check_choice_filter(run: _Run, slot: _Slot, kind: str) -> None:
