@@ -58,8 +58,6 @@ EXPECTED: dict[str, dict[str, str]] = {
 }
 
 
-
-
 def message(code: str, lang: str, **values: str) -> str:
     """The generic message for `code` in `lang` (English when the language is not known)."""
     if code == "type_error":
