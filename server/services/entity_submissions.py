@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from forms.instance import parse_instance
+from forms.instance import ParsedInstance, parse_instance
 from forms.schema import FormSchema
 from forms.xform import first_child
 from server.errors import Problem
@@ -84,14 +84,21 @@ class Context:
     definition: SubmissionDef
     trigger: str  # "create" | "edit" | "approve" | "backlog" | "convert"
     forced: bool = False
+    parsed: ParsedInstance | None = None  # the definition's XML, when the caller has read it
+
+    def instance(self) -> ParsedInstance:
+        """The definition's XML parsed (read again from the stored bytes when not given)."""
+        if self.parsed is not None:
+            return self.parsed
+        xml = self.definition.xml
+        # Stored XML, checked against the limits when it arrived (or built by the server from a
+        # synced record): limits changed since, or a large synced record, must not fail it now.
+        # Nesting cannot exceed the byte count, so neither limit can refuse it.
+        return parse_instance(xml, max_bytes=len(xml), max_depth=len(xml))
 
 
-def intent_of(xml: bytes, schema: FormSchema) -> Intent | None:
+def intent_of(parsed: ParsedInstance, schema: FormSchema) -> Intent | None:
     """The entity request of a submission, or None when it makes no entity request."""
-    # Stored XML, checked against the limits when it arrived (or built by the server from a
-    # synced record): limits changed since, or a large synced record, must not fail it now.
-    # Nesting cannot exceed the byte count, so neither limit can refuse it.
-    parsed = parse_instance(xml, max_bytes=len(xml), max_depth=len(xml))
     meta = parsed.entity
     if meta is None or schema.entity is None:
         return None
@@ -136,9 +143,11 @@ def _saved_properties(root: Element, schema: FormSchema) -> dict[str, str]:
 
 
 def process_submission(session: Session, submission: Submission, definition: SubmissionDef,
-                       trigger: str) -> EntitySubmission | None:
-    """Create or update the entity a submission asks for; never raises for a bad request."""
-    return run(session, Context(submission, definition, trigger))
+                       trigger: str, parsed: ParsedInstance | None = None
+                       ) -> EntitySubmission | None:
+    """Create or update the entity a submission asks for; never raises for a bad request.
+    `parsed`: the definition's XML as the request already read it (else it is read again)."""
+    return run(session, Context(submission, definition, trigger, parsed=parsed))
 
 
 def run(session: Session, ctx: Context) -> EntitySubmission | None:
@@ -147,7 +156,7 @@ def run(session: Session, ctx: Context) -> EntitySubmission | None:
     if schema.entity is None or _already_done(session, ctx):
         return None
     try:
-        intent = intent_of(ctx.definition.xml, schema)
+        intent = intent_of(ctx.instance(), schema)
         if intent is None:
             return None
         with session.begin_nested():

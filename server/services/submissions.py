@@ -263,7 +263,7 @@ def create_submission(session: Session, incoming: IncomingVersion) -> Receipt:
     definition.submission_id = submission.id or 0  # it needs the submission's id first
     insert_row(session, definition)
     _create_slots(session, definition, slots)
-    return _recorded(session, submission, definition, "create")
+    return _recorded(session, submission, definition, "create", parsed)
 
 
 def add_version(session: Session, previous: SubmissionDef, incoming: IncomingVersion) -> Receipt:
@@ -284,16 +284,17 @@ def add_version(session: Session, previous: SubmissionDef, incoming: IncomingVer
     slots = _slot_blobs(session, reading.document, schema, incoming.files, previous)
     _create_slots(session, definition, slots)
     stamp_server_write(session, submission, definition, previous, incoming.form.xml_form_id)
-    return _recorded(session, submission, definition, "edit")
+    return _recorded(session, submission, definition, "edit", incoming.parsed)
 
 
 def _recorded(
-    session: Session, submission: Submission, definition: SubmissionDef, trigger: str
+    session: Session, submission: Submission, definition: SubmissionDef, trigger: str,
+    parsed: ParsedInstance,
 ) -> Receipt:
     """A new version is counted as a change and handed to the entity rules (`trigger`: create
-    or edit)."""
+    or edit), with its XML as already parsed."""
     mark_changed(session, "submission", submission.id or 0)
-    process_submission(session, submission, definition, trigger)
+    process_submission(session, submission, definition, trigger, parsed)
     return Receipt(submission, definition, created=True)
 
 
