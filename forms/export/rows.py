@@ -80,8 +80,8 @@ def rows_for_submission(plan: ExportPlan, submission: SubmissionRow) -> Rows:
     """Every table's rows for one submission, keyed by table name (the main table has one row).
 
     Cells are typed: numbers for integer and decimal questions and geopoint parts, dates
-    for date questions, text otherwise (datetimes stay ISO text: spreadsheets cannot keep
-    their time zone). Repeat rows carry Central's KEY and PARENT_KEY, e.g.
+    for date questions, text otherwise (dateTime and time answers stay ISO text, as sent;
+    sheet_tables types them for spreadsheets). Repeat rows carry Central's KEY and PARENT_KEY, e.g.
     "uuid:…/children/child[2]/toy[1]". With `plan.labels`, select answers become choice
     labels in the plan's language (several joined with LABEL_SEPARATOR).
     """
@@ -112,13 +112,7 @@ def sheet_getter(plan: ExportPlan, column: Column) -> _Getter:
     convert = {"dateTime": as_datetime, "time": as_time}.get(kind)
     if convert is None:
         return typed_getter(plan, column)
-    path = column.path or ""
-
-    def get(data: Document, sub: SubmissionRow, key: str, parent: str) -> Cell:
-        value = data.get(path)
-        return None if value is None or value == "" else convert(value)
-
-    return get
+    return _value_getter(plan, column.path or "", convert)
 
 
 @dataclass(frozen=True)
@@ -201,7 +195,7 @@ def typed_getter(plan: ExportPlan, column: Column) -> _Getter:
         return lambda data, sub, key, parent: geo_part(data.get(path), part)
     if column.kind == "choice":
         return _choice_getter(path, column.choice or "")
-    return _value_getter(plan, path, column.field)
+    return _value_getter(plan, path, value_converter(plan, column.field))
 
 
 def chosen_values(value: object) -> tuple[str, ...]:
@@ -221,8 +215,7 @@ def _choice_getter(path: str, choice: str) -> _Getter:
     return get
 
 
-def _value_getter(plan: ExportPlan, path: str, field: Field | None) -> _Getter:
-    convert = value_converter(plan, field)
+def _value_getter(plan: ExportPlan, path: str, convert: Callable[[Any], Cell]) -> _Getter:
     if path == f"{plan.root_path}/meta/instanceID":
         # A document may leave the instanceID out; it is the submission's own.
         return lambda data, sub, key, parent: convert(data.get(path) or sub.instance_id)
