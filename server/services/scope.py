@@ -124,3 +124,13 @@ def submission_scope(session: Session, access: Access, form: Any) -> ColumnEleme
     scope = load_scope(session, access, sensitive=bool(form.sensitive))
     return scope_filter(access.principal, scope, submitter_col=Submission.submitter_id,
                         location_col=Submission.scope_value)
+
+
+def submission_in_scope(
+    session: Session, access: Access, form: Any, submission: Submission
+) -> bool:
+    """Whether the submission is within the caller's record scope over `form`, by its stored
+    scope value (as `submission_scope` compares it in SQL)."""
+    scope = load_scope(session, access, sensitive=bool(form.sensitive))
+    fields = {} if scope.field is None else {scope.field: submission.scope_value}
+    return record_visible(access.principal, scope, submission.submitter_id, fields)

@@ -17,7 +17,7 @@ from server import errors
 from server.errors import Problem
 from server.models import Form, Submission, SubmissionDef
 from server.policy import Access, authorize
-from server.services.scope import load_scope, record_visible, submission_scope
+from server.services.scope import submission_in_scope, submission_scope
 from server.services.submission_errors import (
     FORM_ID_MISMATCH,
     MISSING_DEPRECATED_ID,
@@ -52,7 +52,7 @@ def resend(
         raise Problem(SUBMISSION_DELETED)
     if existing.xml != xml:
         raise Problem(SUBMISSION_XML_CONFLICT)
-    if not _own_version(access, existing) and not record_in_scope(
+    if not _own_version(access, existing) and not submission_in_scope(
         session, access, form, submission
     ):
         raise Problem(SUBMISSION_EXISTS)  # nobody tops up the files of a record out of reach
@@ -79,7 +79,7 @@ def _edit(
     resent = _resent_edit(session, form, parsed, previous) if resends else None
     if previous is None or submission is None or not (
         (resent is not None and _own_version(access, resent))
-        or record_in_scope(session, access, form, submission)
+        or submission_in_scope(session, access, form, submission)
     ):
         raise Problem(errors.NOT_FOUND, f"No submission version {parsed.deprecated_id!r} to edit.")
     if submission.deleted_at is not None:
@@ -119,16 +119,6 @@ def edit_rest(
     incoming = IncomingVersion(form, form_def, parsed, xml, {}, sender)
     # As Central's PUT: only the current version may be replaced, a repeat is an outdated edit.
     return _edit(session, previous, incoming, access, resends=False)
-
-
-def record_in_scope(session: Session, access: Access, form: Form, submission: Submission) -> bool:
-    """Whether the submission is within the caller's record scope (server/services/scope.py)."""
-    scope = load_scope(session, access, sensitive=bool(form.sensitive))
-    if not scope.restricted:
-        return True
-    # The stored scope value, as the SQL filters of the read paths compare it.
-    fields = {} if scope.field is None else {scope.field: submission.scope_value}
-    return record_visible(access.principal, scope, submission.submitter_id, fields)
 
 
 def _own_version(access: Access, version: SubmissionDef) -> bool:

@@ -18,7 +18,7 @@ from server.errors import Problem
 from server.models import Form, Submission, SubmissionDef
 from server.models.base import iso
 from server.policy import Access, authorize_form
-from server.services.submission_edits import record_in_scope
+from server.services.scope import submission_in_scope
 from sync.records import DELETION, same_value
 
 
@@ -52,7 +52,7 @@ def _may_read(session: Session, access: Access, submission: Submission, form: Fo
         authorize_form(session, access, "submission.read", form)
     except Problem:
         return False
-    return record_in_scope(session, access, form, submission)
+    return submission_in_scope(session, access, form, submission)
 
 
 def _version_json(

@@ -40,12 +40,7 @@ from server.services.records import (
     state_from_stored,
     state_to_meta,
 )
-from server.services.scope import (
-    load_scope,
-    location_value,
-    project_scope_setting,
-    record_visible,
-)
+from server.services.scope import location_value, project_scope_setting, submission_in_scope
 from server.services.submissions import attachments_of, current_definition_of, validation_json
 from sync.merge import MergeResult
 from sync.ops import Op
@@ -132,12 +127,7 @@ class SubmissionKind:
         loaded = _cache(session).get(("row", form.id if form else None, record_id))
         if form is None or loaded is None:
             return True
-        submission = loaded[0]
-        scope = load_scope(session, access, sensitive=form.sensitive)
-        return record_visible(
-            access.principal, scope, submission.submitter_id,
-            {scope.field: submission.scope_value} if scope.field else {},
-        )
+        return submission_in_scope(session, access, form, loaded[0])
 
     def prepare(
         self, session: Session, access: Access, project_id: int,
