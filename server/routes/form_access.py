@@ -1,6 +1,9 @@
-"""Shared plumbing of the form routes: who may see which definition, uploads, file responses."""
+"""Shared plumbing of the form routes: who may see which definition, the audit entry of a
+change, uploads, file responses."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
@@ -9,6 +12,7 @@ from sqlmodel import Session
 from server.models import Blob, Form, FormDef
 from server.policy import Access, authorize_form_definition
 from server.services import forms as form_service
+from server.services.audit import record_audit
 from server.services.form_upload import Upload
 from server.settings import Settings
 from server.storage import iter_blob
@@ -28,6 +32,15 @@ def readable_form(session: Session, access: Access, project_id: int, xml_form_id
     form = form_service.get_form(session, project_id, xml_form_id)
     check_readable(access, form, form_service.shown_definition(session, form))
     return form
+
+
+def audit_form(
+    session: Session, access: Access, action: str, project_id: int, xml_form_id: str,
+    details: dict[str, Any] | None = None, request_id: str | None = None,
+) -> None:
+    """Put the caller's `action` on the form on the record (target project:…/form:…)."""
+    target = f"project:{project_id}/form:{xml_form_id}"
+    record_audit(session, access.principal.actor_id, action, target, details, request_id)
 
 
 def is_true(value: str | None) -> bool:

@@ -16,8 +16,7 @@ from server.errors import Problem
 from server.http.deps import EngineDep, SettingsDep, WriteUoW
 from server.policy import Access
 from server.policy_routes import register
-from server.routes.form_access import V1, is_true, read_upload
-from server.routes.form_audit import audit_form
+from server.routes.form_access import V1, audit_form, is_true, read_upload
 from server.routes.form_definitions import add_definition_routes, draft_view
 from server.routes.form_json import json_response
 from server.services import form_lifecycle, form_media

@@ -20,12 +20,12 @@ from server.policy_routes import register
 from server.routes.form_access import (
     KEY_PREFIX,
     V1,
+    audit_form,
     check_readable,
     is_true,
     read_upload,
     readable_form,
 )
-from server.routes.form_audit import audit_form
 from server.routes.form_definitions import add_definition_routes, current_view, version_view
 from server.routes.form_json import form_json, json_response, view_json, wants_extended
 from server.services import form_lifecycle
