@@ -111,8 +111,8 @@ def _scope_setting_query() -> Any:
 
 def load_scope(session: Session, access: Access, *, sensitive: bool = False) -> RecordScope:
     """The RecordScope of the principal that `authorize` let into the project."""
-    if access.project_id is None:
-        return RecordScope.everything()
+    if access.project_id is None or access.role not in SCOPED_ROLES:
+        return RecordScope.everything()  # as effective_scope answers, without reading settings
     mode, field = project_scope_setting(session, access.project_id)
     row = session.get(ActorScope, (access.project_id, access.principal.actor_id))
     values = frozenset(row.scope_values) if row else frozenset()
