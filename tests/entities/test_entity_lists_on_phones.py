@@ -42,6 +42,18 @@ def _scope_officer(engine: Any, project_id: int, actor_id: int, places: list[str
         uow.commit()
 
 
+def _kara_bulak_phone(lists: Lists, engine: Any) -> str:
+    """Both example forms, three activities (two in Kara-Bulak) and the key of a phone
+    scoped to Kara-Bulak."""
+    _publish_example(lists, "local_action_plan_activity")
+    _publish_example(lists, "update_lap_activity")
+    actor, key = make_app_user(engine, lists.project_id, forms=("update_lap_activity",))
+    _scope_officer(engine, lists.project_id, actor, ["kara-bulak"])
+    _activities(lists, {"Water committee": "kara-bulak", "Youth forum": "kyzyl-kiya",
+                        "Clinic repair": "kara-bulak"})
+    return key
+
+
 def test_publishing_the_example_activity_form_creates_lap_activities(lists: Lists) -> None:
     _publish_example(lists, "local_action_plan_activity")
     body = lists.client.get(lists.url("/lap_activities"), headers=lists.manager).json()
@@ -83,12 +95,7 @@ def test_the_list_hash_changes_when_an_entity_changes(lists: Lists) -> None:
 
 
 def test_an_officer_phone_gets_only_its_ayil_aimak(lists: Lists, engine: Any) -> None:
-    _publish_example(lists, "local_action_plan_activity")
-    _publish_example(lists, "update_lap_activity")
-    actor, key = make_app_user(engine, lists.project_id, forms=("update_lap_activity",))
-    _scope_officer(engine, lists.project_id, actor, ["kara-bulak"])
-    _activities(lists, {"Water committee": "kara-bulak", "Youth forum": "kyzyl-kiya",
-                        "Clinic repair": "kara-bulak"})
+    key = _kara_bulak_phone(lists, engine)
     prefix = f"/v1/key/{key}/projects/{lists.project_id}/forms/update_lap_activity"
     download = lists.client.get(prefix + "/attachments/lap_activities.csv")
     assert download.status_code == 200, download.text
@@ -127,12 +134,7 @@ def _integrity(lists: Lists, url: str, ids: list[str] | None,
 
 def test_integrity_tells_a_scoped_phone_to_drop_rows_that_left_its_scope(
         lists: Lists, engine: Any) -> None:
-    _publish_example(lists, "local_action_plan_activity")
-    _publish_example(lists, "update_lap_activity")
-    actor, key = make_app_user(engine, lists.project_id, forms=("update_lap_activity",))
-    _scope_officer(engine, lists.project_id, actor, ["kara-bulak"])
-    _activities(lists, {"Water committee": "kara-bulak", "Youth forum": "kyzyl-kiya",
-                        "Clinic repair": "kara-bulak"})
+    key = _kara_bulak_phone(lists, engine)
     ids = _uuids_by_label(lists)
     lists.client.delete(lists.url(f"/lap_activities/entities/{ids['Clinic repair']}"),
                         headers=lists.manager)
