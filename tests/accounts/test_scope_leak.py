@@ -137,13 +137,20 @@ def test_the_sync_pull_holds_only_records_in_scope(client: Any, scoped: dict[str
     assert records == {scoped["inside"]}
 
 
+def _openrosa_send(
+    client: Any, scoped: dict[str, Any], xml: bytes, photo: bytes | None = None
+) -> Any:
+    files = {"xml_submission_file": ("s.xml", xml, "text/xml")}
+    if photo is not None:
+        files["p.jpg"] = ("p.jpg", photo, "image/jpeg")
+    return client.post(
+        f"{scoped['base']}/submission", headers={**OPENROSA, **scoped["headers"]}, files=files)
+
+
 def _openrosa_edit(client: Any, scoped: dict[str, Any], deprecated_id: str) -> Any:
     xml = instance_xml(instance_id=f"uuid:{uuid.uuid4()}", village="Ak-Sai",
                        deprecated_id=deprecated_id)
-    return client.post(
-        f"{scoped['base']}/submission", headers={**OPENROSA, **scoped["headers"]},
-        files={"xml_submission_file": ("s.xml", xml, "text/xml")},
-    )
+    return _openrosa_send(client, scoped, xml)
 
 
 def test_an_openrosa_edit_of_an_out_of_scope_record_is_404_like_an_unknown_one(
@@ -193,14 +200,6 @@ def test_a_rest_edit_of_an_out_of_scope_record_is_404_like_an_unknown_one(
                           headers=odk.manager).json()) == 1
 
 
-def _openrosa_send(client: Any, scoped: dict[str, Any], xml: bytes, photo: bytes) -> Any:
-    return client.post(
-        f"{scoped['base']}/submission", headers={**OPENROSA, **scoped["headers"]},
-        files={"xml_submission_file": ("s.xml", xml, "text/xml"),
-               "p.jpg": ("p.jpg", photo, "image/jpeg")},
-    )
-
-
 def test_a_resend_cannot_replace_the_files_of_an_out_of_scope_record(
     client: Any, scoped: dict[str, Any], odk: Setup  # noqa: F811
 ) -> None:
@@ -217,8 +216,7 @@ def test_its_sender_still_completes_a_record_it_filed_outside_its_scope(
 ) -> None:
     instance_id = f"uuid:{uuid.uuid4()}"
     xml = instance_xml(instance_id=instance_id, village="Kulundu", photo="p.jpg")
-    first = client.post(f"{scoped['base']}/submission", headers={**OPENROSA, **scoped["headers"]},
-                        files={"xml_submission_file": ("s.xml", xml, "text/xml")})
+    first = _openrosa_send(client, scoped, xml)
     assert first.status_code == 201, first.text
     assert _openrosa_send(client, scoped, xml, b"late photo").status_code == 201
     photo = f"{scoped['base']}/forms/open_day/submissions/{instance_id}/attachments/p.jpg"
@@ -230,8 +228,7 @@ def test_its_sender_still_completes_an_edit_that_moved_a_record_out_of_its_scope
 ) -> None:
     edit = instance_xml(instance_id=f"uuid:{uuid.uuid4()}", village="Kulundu", photo="p.jpg",
                         deprecated_id=scoped["inside"])
-    first = client.post(f"{scoped['base']}/submission", headers={**OPENROSA, **scoped["headers"]},
-                        files={"xml_submission_file": ("s.xml", edit, "text/xml")})
+    first = _openrosa_send(client, scoped, edit)
     assert first.status_code == 201, first.text
     assert _openrosa_send(client, scoped, edit, b"edited photo").status_code == 201
     photo = f"{scoped['base']}/forms/open_day/submissions/{scoped['inside']}/attachments/p.jpg"
