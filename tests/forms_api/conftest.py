@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,27 @@ def xlsform(form_id: str = "simple", version: str = "1", *, title: str = "Simple
 | | form_id | version | form_title |
 | | {form_id} | {version} | {title} |
 """.encode()
+
+
+def xlsx_form(form_id: str, version: str) -> bytes:
+    """A one-question XLSForm as an .xlsx workbook."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    survey = book.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label"])
+    survey.append(["text", "village", "Village"])
+    settings = book.create_sheet("settings")
+    settings.append(["form_id", "version"])
+    settings.append([form_id, version])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def forms_url(project_id: int, suffix: str = "") -> str:
+    return f"/v1/projects/{project_id}/forms{suffix}"
 
 
 @dataclass

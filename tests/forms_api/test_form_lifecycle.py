@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from xml.etree import ElementTree
 
-from tests.forms_api.conftest import XLSX, Api, xlsform
+from tests.forms_api.conftest import XLSX, Api, forms_url, xlsform, xlsx_form
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
 LIST_NS = "{http://openrosa.org/xforms/xformsList}"
@@ -15,10 +15,6 @@ PYODK_FORM_KEYS = {
     "projectId", "xmlFormId", "name", "version", "enketoId", "hash", "keyId", "state",
     "createdAt", "updatedAt", "publishedAt",
 }
-
-
-def forms_url(project_id: int, suffix: str = "") -> str:
-    return f"/v1/projects/{project_id}/forms{suffix}"
 
 
 def test_an_uploaded_xlsform_becomes_a_draft_with_every_key_pyodk_reads(
@@ -124,8 +120,6 @@ def test_every_published_version_is_kept_with_its_xform_and_original_workbook(
 def test_an_xlsx_upload_can_be_downloaded_again_and_an_xml_upload_has_no_xlsx(
     admin: Api, project_id: int
 ) -> None:
-    from tests.forms_api.test_original_files import xlsx_form
-
     content = xlsx_form("villages", "7")
     assert admin.upload(project_id, content, content_type=XLSX, publish=True).status_code == 200
     download = admin.get(forms_url(project_id, "/villages.xlsx"))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
-from tests.forms_api.conftest import MARKDOWN, XLSX, Api, xlsform
+from tests.forms_api.conftest import MARKDOWN, XLSX, Api, forms_url, xlsform, xlsx_form
 
 CSV_FORM = b"""survey,,,
 ,type,name,label
@@ -14,26 +12,6 @@ settings,,,
 ,form_id,version,form_title
 ,simple,1,Simple
 """
-
-
-def forms_url(project_id: int, suffix: str = "") -> str:
-    return f"/v1/projects/{project_id}/forms{suffix}"
-
-
-def xlsx_form(form_id: str, version: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    survey = book.active
-    survey.title = "survey"
-    survey.append(["type", "name", "label"])
-    survey.append(["text", "village", "Village"])
-    settings = book.create_sheet("settings")
-    settings.append(["form_id", "version"])
-    settings.append([form_id, version])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def test_a_markdown_upload_is_downloaded_byte_for_byte_as_form_id_md(
