@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import errors
 from server.errors import Problem
-from server.http.problems import problem_response
+from server.http.problems import problem_response, render_unhandled
 
 access_log = logging.getLogger("kenesh.access")
 
@@ -65,10 +65,6 @@ class RequestContextMiddleware:
             # Answer here rather than in Starlette's outermost handler, so the 500 carries the id.
             if response_started:
                 raise
-            from starlette.requests import Request
-
-            from server.http.problems import render_unhandled
-
             response = await render_unhandled(Request(scope, receive), exc)
             await response(scope, receive, send_tracked)
         finally:
