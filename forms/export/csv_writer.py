@@ -173,7 +173,8 @@ def csv_zip_stream(
             _flush(tables, spools, entry, plan.main.name, 0)
         yield from sink.drain()
         for table in plan.tables[1:]:
-            yield from _copy_entry(archive, sink, names[table.name], spools[table.name])
+            yield from copy_entry(archive, sink, names[table.name], spools[table.name],
+                                  force_zip64=True)
         archive.close()
         yield from sink.drain()
     finally:
@@ -199,11 +200,13 @@ def _flush(
             (entry if name == main else spools[name]).write(table.take())
 
 
-def _copy_entry(
-    archive: zipfile.ZipFile, sink: ChunkSink, name: str, source: IO[bytes]
+def copy_entry(
+    archive: zipfile.ZipFile, sink: ChunkSink, target: str | zipfile.ZipInfo,
+    source: IO[bytes], *, force_zip64: bool,
 ) -> Iterator[bytes]:
+    """All of `source` into the zip entry `target`, passed on a piece at a time."""
     source.seek(0)
-    with archive.open(name, "w", force_zip64=True) as entry:
+    with archive.open(target, "w", force_zip64=force_zip64) as entry:
         while chunk := source.read(_COPY_BYTES):
             entry.write(chunk)
             # Even empty (the compressor kept it all): a pause where a consumer may stop.

@@ -27,11 +27,10 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 from forms.export.cells import Cell, neutralise, utc
-from forms.export.csv_writer import COMPRESS_LEVEL, ChunkSink
+from forms.export.csv_writer import COMPRESS_LEVEL, ChunkSink, copy_entry
 from forms.export.plan import ExportPlan
 from forms.export.rows import SubmissionRow, append_rows, sheet_tables
 
-_COPY_BYTES = 256 * 1024
 _BATCH = 256  # submissions between two looks at the compressed output
 _SHEET_TITLE_MAX = 31
 _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -110,12 +109,9 @@ def _copy_sheet(archive: zipfile.ZipFile, sink: ChunkSink, sheet: WriteOnlyWorks
     info = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
     info.file_size = os.path.getsize(path)  # lets zipfile use ZIP64 only when it must
-    with open(path, "rb") as source, archive.open(info, "w") as target:
-        while chunk := source.read(_COPY_BYTES):
-            target.write(chunk)
-            yield sink.take()  # even empty: a pause where a consumer may stop
+    with open(path, "rb") as source:
+        yield from copy_entry(archive, sink, info, source, force_zip64=False)
     sheet._writer.cleanup()  # noqa: SLF001
-    yield from sink.drain()
 
 
 class _PartsWriter(ExcelWriter):  # type: ignore[misc]
