@@ -17,10 +17,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import select
 
 from server.db import unit_of_work
 from server.models import Blob
+from server.services.key_lookup import among
 from server.storage import BLOB_DIR
 
 GRACE = timedelta(days=1)
@@ -59,7 +60,8 @@ def _old_files(folder: Path, cutoff: float, skip: Path | None = None) -> Iterato
 
 def _delete_unnamed(engine: Engine, root: Path, paths: list[str]) -> int:
     with unit_of_work(engine, write=False) as uow:
-        named = set(uow.session.exec(select(Blob.path).where(col(Blob.path).in_(paths))).all())
+        session = uow.session
+        named = set(session.exec(select(Blob.path).where(among(session, Blob.path, paths))).all())
     unnamed = [p for p in paths if p not in named]
     for relative in unnamed:
         (root / relative).unlink(missing_ok=True)
