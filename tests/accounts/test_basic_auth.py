@@ -22,10 +22,9 @@ from server.db import unit_of_work
 from server.models import Audit
 from server.services.ratelimit import MAX_FAILURES_PER_EMAIL, failures_for
 from tests.factories import PASSWORD, headers_for, make_app_user, make_project, make_user
-from tests.odk.conftest import OPENROSA, instance_xml, publish_form
+from tests.odk.conftest import OPENROSA, error_message, instance_xml, publish_form
 
 EMAIL = "collector@example.kg"
-OR_NS = "{http://openrosa.org/http/response}"
 LIST_NS = "{http://openrosa.org/xforms/xformsList}"
 COLLECT_CHALLENGE = 'Basic realm="kenesh", charset="UTF-8"'
 
@@ -50,14 +49,6 @@ def project(app: Any, engine: Any, https: TestClient) -> dict[str, Any]:
     collector = make_user(engine, EMAIL, role="collector", project=project_id)
     return {"id": project_id, "manager": manager, "collector": collector,
             "base": f"/v1/projects/{project_id}"}
-
-
-def error_message(response: Any) -> str:
-    root = ElementTree.fromstring(response.content)
-    assert root.tag == f"{OR_NS}OpenRosaResponse"
-    message = root.find(f"{OR_NS}message")
-    assert message is not None and message.get("nature") == "error"
-    return message.text or ""
 
 
 def submit(client: TestClient, base: str, xml: bytes, headers: dict[str, str]) -> Any:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
 from tests.factories import bearer, headers_for, make_app_user, make_project, make_user
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
+OR_NS = "{http://openrosa.org/http/response}"
 
 SURVEY_MD = """
 | survey |           |          |                |
@@ -25,6 +27,15 @@ SURVEY_MD = """
 |        | form_id   | version  | form_title     |
 |        | {form_id} | {version} | Open day      |
 """
+
+
+def error_message(response: Any) -> str:
+    """The text of the error message in an OpenRosa response envelope."""
+    root = ElementTree.fromstring(response.content)
+    assert root.tag == f"{OR_NS}OpenRosaResponse"
+    message = root.find(f"{OR_NS}message")
+    assert message is not None and message.get("nature") == "error"
+    return message.text or ""
 
 
 @dataclass

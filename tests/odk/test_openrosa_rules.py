@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.live import serve_in_thread
-from tests.odk.conftest import OPENROSA, Setup, instance_xml
+from tests.odk.conftest import OPENROSA, Setup, error_message, instance_xml
 
 # ODK Collect sends its Date header in the phone's locale; servers must not care.
 COLLECT_HEADERS = {
@@ -20,7 +20,6 @@ COLLECT_HEADERS = {
     "Date": "So., 29 Nov. 2026 10:15:00 GMT+06:00",
     "User-Agent": "org.odk.collect.android/v2024.2.1",
 }
-OR_NS = "{http://openrosa.org/http/response}"
 
 
 @pytest.fixture
@@ -41,14 +40,6 @@ def submit(
     for name, content in (files or {}).items():
         parts.append((name, (name, content, "image/jpeg")))
     return phone.post("/submission", files=parts, params=params)
-
-
-def error_message(response: httpx.Response) -> str:
-    root = ElementTree.fromstring(response.content)
-    assert root.tag == f"{OR_NS}OpenRosaResponse"
-    message = root.find(f"{OR_NS}message")
-    assert message is not None and message.get("nature") == "error"
-    return message.text or ""
 
 
 def assert_openrosa_headers(response: httpx.Response) -> None:

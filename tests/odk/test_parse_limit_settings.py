@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from xml.etree import ElementTree
 
 import pytest
 from pydantic import ValidationError
 
 from server.settings import Settings
 from tests.entities.forms import CREATE_MD, create_xml, publish
-from tests.odk.conftest import OPENROSA, Setup, instance_xml
+from tests.odk.conftest import OPENROSA, Setup, error_message, instance_xml
 
 MAX_BYTES = 2000
 MAX_DEPTH = 8
-OR_NS = "{http://openrosa.org/http/response}"
 
 
 @pytest.fixture
@@ -47,9 +45,7 @@ def post_openrosa(client: Any, odk: Setup, xml: bytes) -> Any:
 
 def openrosa_error(response: Any) -> str:
     assert response.headers["content-type"] == "text/xml; charset=utf-8"
-    message = ElementTree.fromstring(response.content).find(f"{OR_NS}message")
-    assert message is not None and message.get("nature") == "error"
-    return message.text or ""
+    return error_message(response)
 
 
 def assert_refused(response: Any, detail: str) -> None:
