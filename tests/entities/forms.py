@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import uuid as uuidlib
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.entities.conftest import Lists
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "forms" / "examples"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OPENROSA = {"X-OpenRosa-Version": "1.0"}
 
 CREATE_MD = """
 | survey |            |            |            |            |
@@ -33,6 +41,23 @@ UPDATE_MD = """
 |        | form_id    | version    |            |            |
 |        | update_act | 1          |            |            |
 """
+
+
+def publish_example(lists: Lists, name: str) -> None:
+    """Publishes forms/examples/<name>.xlsx."""
+    response = lists.client.post(
+        f"/v1/projects/{lists.project_id}/forms",
+        params={"publish": "true", "ignoreWarnings": "true"},
+        content=(EXAMPLES / f"{name}.xlsx").read_bytes(),
+        headers={**lists.manager, "Content-Type": XLSX, "X-XlsForm-FormId-Fallback": name})
+    assert response.status_code == 200, response.text
+
+
+def add_activities(lists: Lists, places: dict[str, str]) -> None:
+    """Planned lap_activities, label to ayil aimak."""
+    lists.client.post(lists.url("/lap_activities/entities"), headers=lists.manager, json={
+        "entities": [{"label": label, "data": {"ayil_aimak": place, "status": "planned"}}
+                     for label, place in places.items()], "source": {"name": "plan.csv"}})
 
 
 def publish(client: Any, headers: dict[str, str], project_id: int, markdown: str) -> None:

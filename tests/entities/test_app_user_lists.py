@@ -9,19 +9,18 @@ from typing import Any
 import pytest
 
 from tests.entities.conftest import Lists
-from tests.entities.test_entity_lists_on_phones import _activities, _publish_example
+from tests.entities.forms import OPENROSA, add_activities, publish_example
 from tests.factories import bearer, make_app_user
 
 WATER_POINT = "5d0c7a1e-3b2f-4c6d-9e8f-a1b2c3d4e5f6"
-OPENROSA = {"X-OpenRosa-Version": "1.0"}
 
 
 @pytest.fixture
 def phone_key(lists: Lists, engine: Any) -> str:
     """The key of an officer's phone assigned only the form that updates LAP activities."""
-    _publish_example(lists, "local_action_plan_activity")  # writes lap_activities
-    _publish_example(lists, "update_lap_activity")  # reads lap_activities.csv
-    _activities(lists, {"Water committee": "kara-bulak"})
+    publish_example(lists, "local_action_plan_activity")  # writes lap_activities
+    publish_example(lists, "update_lap_activity")  # reads lap_activities.csv
+    add_activities(lists, {"Water committee": "kara-bulak"})
     lists.create_list("water_points", ("village",))  # no assigned form uses it
     lists.create_entity("water_points", WATER_POINT, "Spring 3", village="Ak-Sai")
     _, key = make_app_user(engine, lists.project_id, forms=("update_lap_activity",))

@@ -14,8 +14,7 @@ import uuid as uuidlib
 from typing import Any
 
 from tests.entities.conftest import Lists
-from tests.entities.forms import publish, submit
-from tests.entities.test_entity_lists_on_phones import OPENROSA, _publish_example
+from tests.entities.forms import OPENROSA, publish, publish_example, submit
 from tests.factories import make_app_user
 
 CREATE_IF_MD = """
@@ -169,8 +168,8 @@ def _activity_update(version: str, activity: str, base: str) -> str:
 
 def test_the_example_forms_create_then_update_an_activity_over_openrosa(
         lists: Lists, engine: Any) -> None:
-    _publish_example(lists, "local_action_plan_activity")
-    _publish_example(lists, "update_lap_activity")
+    publish_example(lists, "local_action_plan_activity")
+    publish_example(lists, "update_lap_activity")
     _, key = make_app_user(engine, lists.project_id,
                            forms=("local_action_plan_activity", "update_lap_activity"))
     activity = str(uuidlib.uuid4())

@@ -5,32 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from pathlib import Path
 from typing import Any
 
 from server.db import unit_of_work
 from server.models import ActorScope, ProjectScope
 from tests.entities.conftest import Lists
+from tests.entities.forms import OPENROSA, add_activities, publish_example
 from tests.factories import bearer, make_app_user
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "forms" / "examples"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-OPENROSA = {"X-OpenRosa-Version": "1.0"}
-
-
-def _publish_example(lists: Lists, name: str) -> None:
-    response = lists.client.post(
-        f"/v1/projects/{lists.project_id}/forms",
-        params={"publish": "true", "ignoreWarnings": "true"},
-        content=(EXAMPLES / f"{name}.xlsx").read_bytes(),
-        headers={**lists.manager, "Content-Type": XLSX, "X-XlsForm-FormId-Fallback": name})
-    assert response.status_code == 200, response.text
-
-
-def _activities(lists: Lists, places: dict[str, str]) -> None:
-    lists.client.post(lists.url("/lap_activities/entities"), headers=lists.manager, json={
-        "entities": [{"label": label, "data": {"ayil_aimak": place, "status": "planned"}}
-                     for label, place in places.items()], "source": {"name": "plan.csv"}})
 
 
 def _scope_officer(engine: Any, project_id: int, actor_id: int, places: list[str]) -> None:
@@ -45,17 +26,17 @@ def _scope_officer(engine: Any, project_id: int, actor_id: int, places: list[str
 def _kara_bulak_phone(lists: Lists, engine: Any) -> str:
     """Both example forms, three activities (two in Kara-Bulak) and the key of a phone
     scoped to Kara-Bulak."""
-    _publish_example(lists, "local_action_plan_activity")
-    _publish_example(lists, "update_lap_activity")
+    publish_example(lists, "local_action_plan_activity")
+    publish_example(lists, "update_lap_activity")
     actor, key = make_app_user(engine, lists.project_id, forms=("update_lap_activity",))
     _scope_officer(engine, lists.project_id, actor, ["kara-bulak"])
-    _activities(lists, {"Water committee": "kara-bulak", "Youth forum": "kyzyl-kiya",
-                        "Clinic repair": "kara-bulak"})
+    add_activities(lists, {"Water committee": "kara-bulak", "Youth forum": "kyzyl-kiya",
+                           "Clinic repair": "kara-bulak"})
     return key
 
 
 def test_publishing_the_example_activity_form_creates_lap_activities(lists: Lists) -> None:
-    _publish_example(lists, "local_action_plan_activity")
+    publish_example(lists, "local_action_plan_activity")
     body = lists.client.get(lists.url("/lap_activities"), headers=lists.manager).json()
     names = [p["name"] for p in body["properties"]]
     assert {"ayil_aimak", "status", "progress", "budget_spent"} <= set(names)
@@ -63,9 +44,9 @@ def test_publishing_the_example_activity_form_creates_lap_activities(lists: List
 
 
 def test_the_update_form_gets_lap_activities_csv_from_the_list(lists: Lists) -> None:
-    _publish_example(lists, "local_action_plan_activity")
-    _publish_example(lists, "update_lap_activity")
-    _activities(lists, {"Water committee": "kara-bulak"})
+    publish_example(lists, "local_action_plan_activity")
+    publish_example(lists, "update_lap_activity")
+    add_activities(lists, {"Water committee": "kara-bulak"})
     base = f"/v1/projects/{lists.project_id}/forms/update_lap_activity"
     manifest = lists.client.get(base + "/manifest", headers={**lists.manager, **OPENROSA}).text
     assert '<mediaFile type="entityList"><filename>lap_activities.csv</filename>' in manifest
@@ -82,9 +63,9 @@ def test_the_update_form_gets_lap_activities_csv_from_the_list(lists: Lists) -> 
 
 
 def test_the_list_hash_changes_when_an_entity_changes(lists: Lists) -> None:
-    _publish_example(lists, "local_action_plan_activity")
-    _publish_example(lists, "update_lap_activity")
-    _activities(lists, {"Water committee": "kara-bulak"})
+    publish_example(lists, "local_action_plan_activity")
+    publish_example(lists, "update_lap_activity")
+    add_activities(lists, {"Water committee": "kara-bulak"})
     url = f"/v1/projects/{lists.project_id}/forms/update_lap_activity/manifest"
     before = lists.client.get(url, headers={**lists.manager, **OPENROSA}).text
     [entity] = lists.client.get(lists.url("/lap_activities/entities"),
