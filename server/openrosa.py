@@ -10,7 +10,6 @@ from fastapi.responses import Response
 
 from server import errors
 from server.errors import Problem
-from server.http.problems import RENDERER_KEY
 
 OPENROSA_NS = "http://openrosa.org/http/response"
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
@@ -58,7 +57,6 @@ def render_openrosa_problem(request: Request, problem: Problem) -> Response:
 
 
 async def openrosa_context(request: Request) -> None:
-    """Route dependency: errors become XML from here on, and the protocol header is required."""
-    setattr(request.state, RENDERER_KEY, render_openrosa_problem)
+    """Route dependency: the protocol header is required (errors are XML by the route's class)."""
     if request.headers.get("x-openrosa-version") != "1.0":
         raise Problem(OPENROSA_VERSION_MISSING)

@@ -16,6 +16,7 @@ from server.auth.basic import Transport
 from server.auth.principal import Principal
 from server.db import unit_of_work
 from server.errors import Problem
+from server.http.problems import RENDERER_KEY
 from server.policy import PUBLIC, Access, authorize
 from server.policy_routes import route_verb
 
@@ -73,7 +74,7 @@ def _add_challenge(request: Request, problem: Problem) -> None:
     if credentials.key_from_path(request.url.path) is not None:
         # A key URL is its own credential: Central answers 403, not a prompt, for bad keys.
         return
-    openrosa = getattr(request.scope.get("route"), "problem_renderer", None) is not None
+    openrosa = getattr(request.scope.get("route"), RENDERER_KEY, None) is not None
     problem.headers.setdefault("WWW-Authenticate", BASIC_CHALLENGE if openrosa else API_CHALLENGE)
 
 
@@ -118,11 +119,7 @@ async def policy_gate(request: Request) -> None:
 
 
 def _gate(request: Request) -> None:
-    route = request.scope.get("route")
-    renderer = getattr(route, "problem_renderer", None)
-    if renderer is not None:  # OpenRosa routes answer their errors in XML, this one included
-        request.state.problem_renderer = renderer
-    path = getattr(route, "path", None)
+    path = getattr(request.scope.get("route"), "path", None)
     if path is None:
         return
     verb = route_verb(request.method, path)

@@ -17,15 +17,15 @@ log = logging.getLogger("kenesh.errors")
 
 PROBLEM_JSON = "application/problem+json"
 
-# Routes whose errors must be OpenRosa XML register a renderer under this request.state key.
+# Routes whose errors must be OpenRosa XML carry a renderer under this attribute (their route
+# class); it is read from the matched route, so errors raised before any dependency ran are
+# rendered the route's way too.
 RENDERER_KEY = "problem_renderer"
 
 
 def problem_response(request: Request, problem: Problem) -> Response:
     """Render `problem` for this request: OpenRosa XML where the route asked for it, else JSON."""
-    renderer = getattr(request.state, RENDERER_KEY, None)
-    if renderer is None:  # the route's own, when the request failed before the gate set it
-        renderer = getattr(request.scope.get("route"), RENDERER_KEY, None)
+    renderer = getattr(request.scope.get("route"), RENDERER_KEY, None)
     if renderer is not None:
         return renderer(request, problem)  # type: ignore[no-any-return]
     headers = dict(problem.headers)
