@@ -132,5 +132,10 @@ def submission_in_scope(
     """Whether the submission is within the caller's record scope over `form`, by its stored
     scope value (as `submission_scope` compares it in SQL)."""
     scope = load_scope(session, access, sensitive=bool(form.sensitive))
+    return submission_visible(access.principal, scope, submission)
+
+
+def submission_visible(principal: Principal, scope: RecordScope, submission: Submission) -> bool:
+    """`record_visible` for a stored submission: its stored scope value stands for its fields."""
     fields = {} if scope.field is None else {scope.field: submission.scope_value}
-    return record_visible(access.principal, scope, submission.submitter_id, fields)
+    return record_visible(principal, scope, submission.submitter_id, fields)

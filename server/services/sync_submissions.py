@@ -40,7 +40,12 @@ from server.services.records import (
     state_from_stored,
     state_to_meta,
 )
-from server.services.scope import location_value, project_scope_setting, submission_in_scope
+from server.services.scope import (
+    load_scope,
+    location_value,
+    project_scope_setting,
+    submission_visible,
+)
 from server.services.submissions import attachments_of, current_definition_of, validation_json
 from sync.merge import MergeResult
 from sync.ops import Op
@@ -123,11 +128,16 @@ class SubmissionKind:
 
     def writable(self, session: Session, access: Access, container: str, record_id: str) -> bool:
         """Whether a loaded record is within the caller's record scope (own and/or location)."""
+        cache = _cache(session)
         form = _form(session, access.project_id or 0, container)
-        loaded = _cache(session).get(("row", form.id if form else None, record_id))
+        loaded = cache.get(("row", form.id if form else None, record_id))
         if form is None or loaded is None:
             return True
-        return submission_in_scope(session, access, form, loaded[0])
+        key = ("scope", access.project_id, access.principal.actor_id, access.role, form.sensitive)
+        if key not in cache:
+            # Once per push and form kind, not once per op: the setting cannot change meanwhile.
+            cache[key] = load_scope(session, access, sensitive=bool(form.sensitive))
+        return submission_visible(access.principal, cache[key], loaded[0])
 
     def prepare(
         self, session: Session, access: Access, project_id: int,
