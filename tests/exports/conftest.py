@@ -85,6 +85,17 @@ NEW = instance_xml("uuid:new", "3", {
     "age": "-3", "name": "Бакыт", "colors": "blue", "district": "nookat", "visited": "2026-03-07",
 }, reps=((3, ()),))
 
+# Version 3 has no colour "purple": the submission is stored, with one problem.
+INVALID = instance_xml("uuid:invalid", "3", {
+    "age": "5", "name": "Эрлан", "colors": "purple", "loc": "40.5 72.8 900 5",
+    "visited": "2026-03-09",
+})
+MESSAGES = {
+    "ky": "«purple» жооп варианттарынын арасында жок.",
+    "ru": "«purple» нет среди вариантов ответа.",
+    "en": "“purple” is not one of the choices.",
+}
+
 
 @pytest.fixture
 def world(client: Any, app: Any, engine: Any) -> World:

@@ -18,8 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from server.settings import get_settings
-from tests.exports.conftest import World
-from tests.exports.test_export_validation_lang import INVALID, MESSAGES
+from tests.exports.conftest import INVALID, MESSAGES, World
 
 ROOT = Path(__file__).resolve().parents[2]
 

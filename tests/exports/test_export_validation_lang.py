@@ -12,18 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from server.models import SubmissionDef
-from tests.exports.conftest import World, instance_xml
+from tests.exports.conftest import INVALID, MESSAGES, World
 
-# Version 3 has no colour "purple": the submission is stored, with one problem.
-INVALID = instance_xml("uuid:invalid", "3", {
-    "age": "5", "name": "Эрлан", "colors": "purple", "loc": "40.5 72.8 900 5",
-    "visited": "2026-03-09",
-})
-MESSAGES = {
-    "ky": "«purple» жооп варианттарынын арасында жок.",
-    "ru": "«purple» нет среди вариантов ответа.",
-    "en": "“purple” is not one of the choices.",
-}
 DEFAULT = "ru"  # the form's default language
 
 
