@@ -43,7 +43,8 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def _basic_value(authorization: str | None) -> str | None:
+def basic_value(authorization: str | None) -> str | None:
+    """The credentials of an `Authorization: Basic …` header (None for any other scheme)."""
     scheme, _, value = (authorization or "").strip().partition(" ")
     return value if scheme.lower() == "basic" else None
 
@@ -58,15 +59,16 @@ def resolve(
     and `transport` to let Basic credentials be read (they are refused without it).
     """
     url_key = key_from_path(path)
+    # On a key URL the key is the credential and the header is not read, as in Central.
+    token = None
     if url_key is None:
-        basic = _basic_value(authorization)
+        basic = basic_value(authorization)
         if basic is not None:
             # Not in the caller's transaction: see resolve_basic about the connection pool.
             return resolve_basic(engine, basic, transport)
-    # On a key URL the key is the credential and the header is not read, as in Central.
-    token = None if url_key is not None else bearer_token(authorization)
-    if url_key is None and token is None:
-        return None
+        token = bearer_token(authorization)
+        if token is None:
+            return None
     if session is not None:
         return _lookup(session, secret, url_key, token)
     with unit_of_work(engine, write=False) as uow:

@@ -111,7 +111,7 @@ async def policy_gate(request: Request) -> None:
     # which spares each request a worker-thread hop (a fifth of a small submission's time on
     # two cores). PostgreSQL's are network round trips, which a worker thread keeps off the loop.
     # Basic credentials cost an argon2 verification (a quarter second of CPU): never on the loop.
-    basic = request.headers.get("authorization", "")[:6].lower() == "basic "
+    basic = credentials.basic_value(request.headers.get("authorization")) is not None
     if request.app.state.engine.dialect.name == "sqlite" and not basic:
         _gate(request)
     else:
