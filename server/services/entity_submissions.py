@@ -176,7 +176,7 @@ def load_schema_of(session: Session, definition: SubmissionDef) -> FormSchema:
 
 
 def _already_done(session: Session, ctx: Context) -> bool:
-    if ctx.trigger == "backlog":
+    if ctx.trigger in ("backlog", "create"):  # "create": a new record has no entity status yet
         return False
     rows = session.exec(select(EntitySubmission.status).where(
         EntitySubmission.submission_id == ctx.submission.id)).all()
