@@ -39,11 +39,14 @@ def _resolve_principal(request: Request, session: Session | None) -> Principal |
     cached = getattr(request.state, "principal", _UNSET)
     if cached is not _UNSET:
         return cached  # type: ignore[return-value]
+    authorization = request.headers.get("authorization")
+    # What the connection tells is read only for Basic credentials, not on every request.
+    basic = credentials.basic_value(authorization) is not None
     try:
         principal = credentials.resolve(
             request.app.state.engine, request.app.state.secret_key,
-            path=request.url.path, authorization=request.headers.get("authorization"),
-            session=session, transport=_transport(request),
+            path=request.url.path, authorization=authorization,
+            session=session, transport=_transport(request) if basic else None,
         )
     except Problem as problem:
         if problem.status == 401:
