@@ -311,9 +311,9 @@ def _record(session: Session, ctx: Context, dataset: Dataset | None, status: str
             intent: Intent | None = None, action: str | None = None, version: int | None = None,
             error: dict[str, Any] | None = None) -> EntitySubmission:
     """The submission's entity status (one row per submission, updated as it moves on)."""
-    row = session.exec(select(EntitySubmission).where(
+    row = None if ctx.trigger == "create" else session.exec(select(EntitySubmission).where(
         EntitySubmission.submission_id == ctx.submission.id
-    ).order_by(col(EntitySubmission.id).desc())).first()
+    ).order_by(col(EntitySubmission.id).desc())).first()  # "create": none yet, written once
     if row is None:
         row = EntitySubmission(submission_id=ctx.submission.id or 0,
                                submission_def_id=ctx.definition.id or 0, status=status)
