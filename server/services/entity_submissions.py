@@ -31,6 +31,7 @@ from server.models import (
     EntityDef,
     EntitySubmission,
     Form,
+    FormDef,
     Submission,
     SubmissionDef,
 )
@@ -168,8 +169,6 @@ def run(session: Session, ctx: Context) -> EntitySubmission | None:
 
 def load_schema_of(session: Session, definition: SubmissionDef) -> FormSchema:
     """The schema of the form version the submission was filled in."""
-    from server.models import FormDef
-
     form_def = session.get(FormDef, definition.form_def_id)
     assert form_def is not None
     return load_schema(form_def)
