@@ -187,9 +187,6 @@ def comment_json(comment: SubmissionComment) -> dict[str, Any]:
     return {"body": comment.body, "actorId": comment.actor_id, "createdAt": iso(comment.created_at)}
 
 
-__all__ = ["current_definition_of", "submission_json"]
-
-
 def submission_stats(session: Session, form: Form, visible: Any = None) -> dict[str, Any]:
     """ODK Central's extended form metadata: counts by review state and the newest submission,
     of the records `visible` (a condition on Submission; None: all) lets through."""
@@ -211,3 +208,6 @@ def submission_stats(session: Session, form: Form, visible: Any = None) -> dict[
         last = newest if last is None or (newest and newest > last) else last
     stats["lastSubmission"] = iso(last) if last else None
     return stats
+
+
+__all__ = ["current_definition_of", "submission_json"]
