@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
 
@@ -17,7 +16,6 @@ from server.services.entities import Writer, current_def, get_entity, list_defs
 from server.services.entity_access import reachable_dataset
 from server.services.entity_csv import scope_of, visible_clause
 from server.services.entity_views import entity_json, history_json, list_entities
-from server.services.scope import submission_scope
 
 router = APIRouter(tags=["entities"], dependencies=[BacklogCheck])
 assert entity_records.ENTITY_KIND  # importing it registers the "entity" sync record kind
@@ -124,15 +122,11 @@ SUBMISSION_ENTITIES = "/v1/projects/{projectId}/forms/{xmlFormId}/submissions/{i
 def submission_entities(projectId: int, xmlFormId: str, instanceId: str,  # noqa: N803
                         uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
     """What the submission did to entities: applied, held, pending approval, or the error."""
-    from server.routes.form_access import readable_form
+    from server.routes.form_access import readable_submission
     from server.services.entity_views import submission_entity_json, submission_entity_rows
-    from server.services.submissions import get_submission
 
     session = uow.session
-    form = readable_form(session, access, projectId, xmlFormId)
-    # Out of the caller's record scope is 404 like an unknown id, as on every submission read.
-    visible = submission_scope(session, access, form)
-    submission = get_submission(session, form, unquote(instanceId), visible=visible)
+    _, submission = readable_submission(session, access, projectId, xmlFormId, instanceId)
     return [submission_entity_json(r) for r in submission_entity_rows(session, submission)]
 
 

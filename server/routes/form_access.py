@@ -4,16 +4,19 @@ change, uploads, file responses."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
 
-from server.models import Blob, Form, FormDef
+from server.models import Blob, Form, FormDef, Submission
 from server.policy import Access, authorize_form_definition
 from server.services import forms as form_service
 from server.services.audit import record_audit
 from server.services.form_upload import Upload
+from server.services.scope import submission_scope
+from server.services.submissions import get_submission
 from server.settings import Settings
 from server.storage import iter_blob
 
@@ -32,6 +35,20 @@ def readable_form(session: Session, access: Access, project_id: int, xml_form_id
     form = form_service.get_form(session, project_id, xml_form_id)
     check_readable(access, form, form_service.shown_definition(session, form))
     return form
+
+
+def readable_submission(
+    session: Session, access: Access, project_id: int, xml_form_id: str, instance_id: str, *,
+    deleted: bool = False,
+) -> tuple[Form, Submission]:
+    """The readable form and, within the caller's record scope, its submission (404 otherwise,
+    as for an unknown id); with `deleted`, one in the trash."""
+    form = readable_form(session, access, project_id, xml_form_id)
+    submission = get_submission(
+        session, form, unquote(instance_id), visible=submission_scope(session, access, form),
+        deleted=deleted,
+    )
+    return form, submission
 
 
 def audit_form(

@@ -15,7 +15,7 @@ from server.http.body import json_object
 from server.http.deps import ReadUoW, SettingsDep, WriteUoW
 from server.policy import authorize_form
 from server.policy_routes import register
-from server.routes.form_access import blob_response, readable_form
+from server.routes.form_access import blob_response, readable_form, readable_submission
 from server.services import submission_views as views
 from server.services import trash
 from server.services.audit import record_audit, request_id_of
@@ -27,26 +27,11 @@ from server.services.submissions import (
     XmlLimits,
     current_definition_of,
     fill_attachments,
-    get_submission,
     receive_rest,
 )
 from server.storage import store_async_stream
 
 router = APIRouter(tags=["submissions"])
-
-
-def _record(
-    session: Any, access: Any, project_id: int, xml_form_id: str, instance_id: str, *,
-    deleted: bool = False,
-) -> Any:
-    """The readable form and, within the caller's scope, its submission (404 otherwise); with
-    `deleted`, one in the trash."""
-    form = readable_form(session, access, project_id, xml_form_id)
-    submission = get_submission(
-        session, form, unquote(instance_id), visible=submission_scope(session, access, form),
-        deleted=deleted,
-    )
-    return form, submission
 
 
 BASE = "/v1/projects/{projectId}/forms/{xmlFormId}/submissions"
@@ -69,7 +54,7 @@ def _read_record(
     instance_id: str,
 ) -> Any:
     """The caller's submission, its reading audited when the form is sensitive."""
-    form, submission = _record(session, access, project_id, xml_form_id, instance_id)
+    form, submission = readable_submission(session, access, project_id, xml_form_id, instance_id)
     _audit_sensitive(request, session, form, "submission.read", submission.instance_id)
     return submission
 
@@ -79,7 +64,7 @@ def _move_in_trash(
     access: Any, *, restore: bool,
 ) -> dict[str, bool]:
     """Delete a live submission, or restore one from the trash, and commit."""
-    _, submission = _record(
+    _, submission = readable_submission(
         uow.session, access, project_id, xml_form_id, instance_id, deleted=restore
     )
     move = trash.restore_submission if restore else trash.delete_submission
@@ -175,7 +160,7 @@ async def review(
     access: GrantedAccess,
 ) -> dict[str, Any]:
     body = await json_object(request)
-    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
+    form, submission = readable_submission(uow.session, access, projectId, xmlFormId, instanceId)
     views.set_review_state(uow.session, submission, body)
     uow.commit()
     return views.submission_json(submission, current_definition_of(uow.session, submission))
@@ -213,7 +198,7 @@ def versions(
 def attachments(
     projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess
 ) -> list[dict[str, Any]]:
-    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
+    form, submission = readable_submission(uow.session, access, projectId, xmlFormId, instanceId)
     return views.attachment_list_json(uow.session, current_definition_of(uow.session, submission))
 
 
@@ -228,7 +213,7 @@ def attachment(
     uow: WriteUoW,
     access: GrantedAccess,
 ) -> Response:
-    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
+    form, submission = readable_submission(uow.session, access, projectId, xmlFormId, instanceId)
     blob = views.attachment_file(uow.session, current_definition_of(uow.session, submission), name)
     _audit_sensitive(
         request, uow.session, form, "submission.attachment.read", f"{submission.instance_id}/{name}"
@@ -251,7 +236,7 @@ async def upload_attachment(
     access: GrantedAccess,
 ) -> dict[str, bool]:
     stored = await store_async_stream(settings.data_dir, request.stream())
-    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
+    form, submission = readable_submission(uow.session, access, projectId, xmlFormId, instanceId)
     incoming = IncomingFile(name, stored, request.headers.get("content-type"))
     if not fill_attachments(
         uow.session, current_definition_of(uow.session, submission), {name: incoming}
@@ -265,7 +250,7 @@ async def upload_attachment(
 def comments(
     projectId: int, xmlFormId: str, instanceId: str, uow: ReadUoW, access: GrantedAccess
 ) -> list[dict[str, Any]]:
-    _, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
+    _, submission = readable_submission(uow.session, access, projectId, xmlFormId, instanceId)
     return views.list_comments(uow.session, submission)
 
 
@@ -279,7 +264,7 @@ async def comment(
     access: GrantedAccess,
 ) -> dict[str, Any]:
     body = await json_object(request)
-    form, submission = _record(uow.session, access, projectId, xmlFormId, instanceId)
+    form, submission = readable_submission(uow.session, access, projectId, xmlFormId, instanceId)
     created = views.add_comment(
         uow.session, submission, request.state.principal.actor_id, body.get("body")
     )
