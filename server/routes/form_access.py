@@ -1,5 +1,5 @@
-"""Shared plumbing of the form routes: who may see which definition, the audit entry of a
-change, uploads, file responses."""
+"""Shared plumbing of the form routes: who may see which definition and which submission, the
+audit entry of a change, uploads, file responses."""
 
 from __future__ import annotations
 
