@@ -22,6 +22,7 @@ __all__ = [
     "entity_properties",
     "instance_to_document",
     "parse_instance",
+    "parse_stored_instance",
     "referenced_files",
 ]
 
@@ -109,6 +110,16 @@ def parse_instance(
         instance_name=_text(first_child(meta, "instanceName")),
         entity=_entity_meta(first_child(meta, "entity")),
     )
+
+
+def parse_stored_instance(xml: bytes) -> ParsedInstance:
+    """Parse instance XML that was accepted (or written by the server) earlier.
+
+    The size and depth limits are checked on arrival; a limit lowered since, or a large record
+    built from a sync push, must not make stored data unreadable.
+    """
+    # Nesting cannot exceed the byte count, so neither bound can refuse it.
+    return parse_instance(xml, max_bytes=len(xml), max_depth=len(xml))
 
 
 def _text(element: Element | None) -> str | None:

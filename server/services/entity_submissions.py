@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from forms.instance import ParsedInstance, parse_instance
+from forms.instance import ParsedInstance, parse_stored_instance
 from forms.schema import FormSchema
 from forms.xform import first_child
 from server.errors import Problem
@@ -91,11 +91,7 @@ class Context:
         """The definition's XML parsed (read again from the stored bytes when not given)."""
         if self.parsed is not None:
             return self.parsed
-        xml = self.definition.xml
-        # Stored XML, checked against the limits when it arrived (or built by the server from a
-        # synced record): limits changed since, or a large synced record, must not fail it now.
-        # Nesting cannot exceed the byte count, so neither limit can refuse it.
-        return parse_instance(xml, max_bytes=len(xml), max_depth=len(xml))
+        return parse_stored_instance(self.definition.xml)
 
 
 def intent_of(parsed: ParsedInstance, schema: FormSchema) -> Intent | None:
