@@ -161,7 +161,7 @@ def authorize(
         if not can(principal, verb, project_role=None):
             raise Problem(errors.FORBIDDEN)
         return Access(principal, None, ADMIN if principal.is_admin else None, principal.is_admin)
-    live = _project_live(session, project_id)
+    live = _project_live(session, principal, project_id)
     role = project_role_of(session, principal, project_id)
     if not live or role is None:
         raise Problem(errors.NOT_FOUND)
@@ -184,7 +184,10 @@ def authorize(
 require = authorize  # the contract's other name for it
 
 
-def _project_live(session: Session, project_id: int) -> bool:
+def _project_live(session: Session, principal: Principal, project_id: int) -> bool:
+    if principal.kind == "app_user" and principal.project_live is not None:
+        # Read with the key: an app user reaches only its own project (others are a 404).
+        return principal.project_id == project_id and principal.project_live
     params = {"project_id": project_id}
     return session.exec(_live_project_query(), params=params).first() is not None
 
@@ -198,18 +201,24 @@ def _live_project_query() -> Any:
     )
 
 
-def authorize_form(session: Session, access: Access, verb: str, form: Any) -> None:
+def authorize_form(
+    session: Session, access: Access, verb: str, form: Any, *, assigned: bool | None = None
+) -> None:
     """Allow `verb` on one form for a principal the gate already let into the project.
 
     Reuses the gate's decision (role, personal-data grant) so a hot route such as OpenRosa
-    submission asks the database only whether an app user has the form assigned.
+    submission asks the database only whether an app user has the form assigned; `assigned`:
+    the answer, when the caller read it already.
     """
     if access.project_id is None or access.project_id != form.project_id:
         authorize(session, access.principal, verb, form.project_id, form=form)
         return
-    assigned = access.role == APP_USER and form_assigned(
-        session, access.principal.actor_id, form.project_id, form.xml_form_id
-    )
+    if access.role != APP_USER:
+        assigned = False
+    elif assigned is None:
+        assigned = form_assigned(
+            session, access.principal.actor_id, form.project_id, form.xml_form_id
+        )
     allowed = can(
         access.principal, verb, project_role=access.role, form_assigned=assigned,
         sensitive=bool(form.sensitive), personal_data_granted=access.personal_data,

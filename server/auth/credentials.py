@@ -17,7 +17,7 @@ from server.auth.principal import Principal
 from server.auth.tokens import is_app_user_key, read_session_jwt
 from server.db import unit_of_work
 from server.errors import Problem
-from server.models import Actor, AppUser, AuthSession, User
+from server.models import Actor, AppUser, AuthSession, Project, User
 from server.models.base import utcnow
 
 KEY_PREFIX = "/v1/key/"
@@ -109,10 +109,11 @@ def _app_user_by_key(session: Session, key: str) -> tuple[bool, Principal] | Non
     row = session.exec(_app_user_key_query(), params={"key": key}).first()
     if row is None:
         return None
-    revoked_at, actor_id, display_name, deleted_at, project_id = row
+    revoked_at, actor_id, display_name, deleted_at, project_id, project_deleted_at = row
     assert actor_id is not None
     principal = Principal(
         actor_id=actor_id, kind="app_user", display_name=display_name, project_id=project_id,
+        project_live=project_deleted_at is None,
     )
     return revoked_at is not None or deleted_at is not None, principal
 
@@ -120,14 +121,16 @@ def _app_user_by_key(session: Session, key: str) -> tuple[bool, Principal] | Non
 @cache
 def _app_user_key_query() -> Any:
     # Only the columns a principal needs, and built once: this runs on every phone request, and
-    # building the statement costs more than running it.
+    # building the statement costs more than running it. The project's deletion comes along, so
+    # that the policy gate knows the app user's project is live without a second round trip.
     return (
         select(
             AuthSession.revoked_at, Actor.id, Actor.display_name, Actor.deleted_at,
-            AppUser.project_id,
+            AppUser.project_id, Project.deleted_at,
         )
         .join(Actor, Actor.id == AuthSession.actor_id)  # type: ignore[arg-type]
         .join(AppUser, AppUser.actor_id == Actor.id)  # type: ignore[arg-type]
+        .join(Project, Project.id == AppUser.project_id)  # type: ignore[arg-type]
         .where(AuthSession.token == bindparam("key"))
     )
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from forms.schema import FormSchema
@@ -96,43 +94,6 @@ def get_published_version(session: Session, form: Form, version: str) -> FormDef
     if found is None:
         raise Problem(errors.NOT_FOUND, f"Form {form.xml_form_id!r} has no version {version!r}.")
     return found
-
-
-def find_form_version(
-    session: Session, project_id: int, xml_form_id: str, version: str | None
-) -> tuple[Form | None, FormDef | None]:
-    """The live form and its published definition with this version string, in one query.
-
-    Either may be None (no such form; no such published version, or `version` is None).
-    """
-    if version is None:
-        return find_form(session, project_id, xml_form_id), None
-    wanted = "" if version == EMPTY_VERSION_TOKEN else version
-    params = {"project_id": project_id, "xml_form_id": xml_form_id, "version": wanted}
-    row = session.exec(_form_version_query(), params=params).first()
-    return (row[0], row[1]) if row is not None else (None, None)
-
-
-@cache
-def _form_version_query() -> Any:
-    # Built once: building the statement costs several times what running it does, and every
-    # OpenRosa submission runs it. The XForm and its schema (tens of kB each) are loaded only
-    # if read: load_schema knows the schema by row.
-    published = (
-        (col(FormDef.form_id) == Form.id)
-        & (FormDef.version == bindparam("version"))
-        & col(FormDef.published_at).is_not(None)
-    )
-    return (
-        select(Form, FormDef)
-        .outerjoin(FormDef, published)
-        .where(
-            Form.project_id == bindparam("project_id"),
-            Form.xml_form_id == bindparam("xml_form_id"),
-            col(Form.deleted_at).is_(None),
-        )
-        .options(defer(FormDef.xml), defer(FormDef.form_schema))  # type: ignore[arg-type]
-    )
 
 
 def list_versions(session: Session, form: Form) -> list[FormDef]:

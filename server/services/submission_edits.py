@@ -26,6 +26,7 @@ from server.services.submission_errors import (
     SUBMISSION_OUTDATED_EDIT,
     SUBMISSION_XML_CONFLICT,
 )
+from server.services.submission_target import target_definition
 from server.services.submissions import (
     IncomingFile,
     IncomingVersion,
@@ -37,7 +38,6 @@ from server.services.submissions import (
     find_definition,
     get_submission,
     parse_submission_xml,
-    target_definition,
 )
 
 
@@ -112,11 +112,11 @@ def edit_rest(
     submission = get_submission(
         session, form, instance_id, visible=submission_scope(session, access, form)
     )
-    _, form_def = target_definition(session, form.project_id, parsed)
+    target = target_definition(session, form.project_id, parsed)
     previous = find_definition(session, form, parsed.deprecated_id)
     if previous is None or previous.submission_id != submission.id:
         raise Problem(errors.NOT_FOUND, "deprecatedID does not name a version of this submission.")
-    incoming = IncomingVersion(form, form_def, parsed, xml, {}, sender)
+    incoming = IncomingVersion(target, parsed, xml, {}, sender)
     # As Central's PUT: only the current version may be replaced, a repeat is an outdated edit.
     return _edit(session, previous, incoming, access, resends=False)
 

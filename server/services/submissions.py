@@ -34,9 +34,9 @@ from server.policy import Access, authorize, authorize_form
 from server.services.blobs import ensure_blob_id
 from server.services.changes import mark_changed
 from server.services.entity_submissions import process_submission
-from server.services.forms import EMPTY_VERSION_TOKEN, find_form_version, load_schema
+from server.services.forms import load_schema
 from server.services.row_insert import insert_row
-from server.services.scope import location_value, project_scope_setting
+from server.services.scope import location_value
 from server.services.submission_errors import (
     FORM_ID_MISMATCH,
     FORM_NOT_ACCEPTING,
@@ -52,6 +52,7 @@ from server.services.submission_reading import (  # noqa: F401  (validation_json
     remember_schema,
     validation_json,
 )
+from server.services.submission_target import SubmissionTarget, target_definition
 from server.services.sync_stamp import stamp_server_write
 from server.settings import Settings
 from server.storage import StoredBlob
@@ -87,16 +88,23 @@ class Sender:
 
 @dataclass(frozen=True)
 class IncomingVersion:
-    """A submission version as it arrived: the form version it was filled in, its XML (and that
-    parsed), its files and its sender; `early`: see submission_reading."""
+    """A submission version as it arrived: where it goes (the form version it was filled in),
+    its XML (and that parsed), its files and its sender; `early`: see submission_reading."""
 
-    form: Form
-    form_def: FormDef
+    target: SubmissionTarget
     parsed: ParsedInstance
     xml: bytes
     files: dict[str, IncomingFile]
     sender: Sender
     early: Reading | None = None
+
+    @property
+    def form(self) -> Form:
+        return self.target.form
+
+    @property
+    def form_def(self) -> FormDef:
+        return self.target.form_def
 
 
 @dataclass(frozen=True)
@@ -126,21 +134,6 @@ def parse_submission_xml(xml: bytes, limits: XmlLimits) -> ParsedInstance:
     return parsed
 
 
-def target_definition(
-    session: Session, project_id: int, parsed: ParsedInstance
-) -> tuple[Form, FormDef]:
-    """The form and published version a submission was filled in; 404 for unknown ones."""
-    version = None if parsed.version is None else parsed.version or EMPTY_VERSION_TOKEN
-    form, form_def = find_form_version(session, project_id, parsed.form_id or "", version)
-    if form is None or form.current_def_id is None:
-        raise Problem(errors.NOT_FOUND, f"Form {parsed.form_id!r} does not exist in this project.")
-    if parsed.version is None:
-        raise Problem(errors.NOT_FOUND, "The submission has no version attribute on its root.")
-    if form_def is None:
-        raise Problem(errors.NOT_FOUND, f"Form {form.xml_form_id!r} has no version {version!r}.")
-    return form, form_def
-
-
 def receive_openrosa(
     session: Session, project_id: int, xml: bytes, files: dict[str, IncomingFile], sender: Sender,
     limits: XmlLimits,
@@ -148,32 +141,36 @@ def receive_openrosa(
     """POST /submission: create, top up an identical resend, or apply an edit (deprecatedID)."""
     parsed = parse_submission_xml(xml, limits)
     early = early_reading(project_id, parsed)  # before the first statement: see its module
-    form, form_def = target_definition(session, project_id, parsed)
-    remember_schema(project_id, parsed, load_schema(form_def))
-    access = _authorize_submission(session, sender, project_id, form)
+    target = target_definition(session, project_id, parsed, sender.principal.actor_id)
+    form = target.form
+    remember_schema(project_id, parsed, load_schema(target.form_def))
+    access = _authorize_submission(session, sender, project_id, target)
     if form.state == "closed":
         raise Problem(FORM_NOT_ACCEPTING)
-    incoming = IncomingVersion(form, form_def, parsed, xml, files, sender, early)
+    incoming = IncomingVersion(target, parsed, xml, files, sender, early)
     if parsed.deprecated_id:
         # Imported here: submission_edits builds on this module (resends and edits are rare).
         from server.services.submission_edits import apply_edit
 
         return apply_edit(session, incoming, access)
-    existing = find_definition(session, form, parsed.instance_id or "")
-    if existing is None:
+    if target.existing_def_id is None:
         return create_submission(session, incoming)
+    existing = session.get(SubmissionDef, target.existing_def_id)
+    assert existing is not None  # versions are never deleted (a purge takes the whole form)
     from server.services.submission_edits import resend
 
     return resend(session, form, existing, xml, files, access)
 
 
 def _authorize_submission(
-    session: Session, sender: Sender, project_id: int, form: Form
+    session: Session, sender: Sender, project_id: int, target: SubmissionTarget
 ) -> Access:
     if sender.access is not None:
-        authorize_form(session, sender.access, "submission.create", form)
+        authorize_form(
+            session, sender.access, "submission.create", target.form, assigned=target.assigned
+        )
         return sender.access
-    return authorize(session, sender.principal, "submission.create", project_id, form=form)
+    return authorize(session, sender.principal, "submission.create", project_id, form=target.form)
 
 
 def receive_rest(
@@ -184,13 +181,13 @@ def receive_rest(
     parsed = parse_submission_xml(xml, limits)
     if parsed.form_id != xml_form_id:
         raise Problem(FORM_ID_MISMATCH)
-    form, form_def = target_definition(session, project_id, parsed)
-    authorize(session, sender.principal, "submission.create", project_id, form=form)
-    if form.state == "closed":
+    target = target_definition(session, project_id, parsed)
+    authorize(session, sender.principal, "submission.create", project_id, form=target.form)
+    if target.form.state == "closed":
         raise Problem(FORM_NOT_ACCEPTING)
-    if find_definition(session, form, parsed.instance_id or "") is not None:
+    if target.existing_def_id is not None:
         raise Problem(SUBMISSION_EXISTS)
-    return create_submission(session, IncomingVersion(form, form_def, parsed, xml, {}, sender))
+    return create_submission(session, IncomingVersion(target, parsed, xml, {}, sender))
 
 
 def find_definition(session: Session, form: Form, instance_id: str) -> SubmissionDef | None:
@@ -302,7 +299,7 @@ def _new_definition(
     session: Session, submission: Submission, reading: Reading, incoming: IncomingVersion
 ) -> SubmissionDef:
     """A version of `submission` (not yet added); sets the submission's stored scope value."""
-    _, scope_field = project_scope_setting(session, submission.project_id)
+    scope_field = incoming.target.scope_field
     document = reading.document
     parsed, sender = incoming.parsed, incoming.sender
     definition = SubmissionDef(

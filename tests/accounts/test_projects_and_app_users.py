@@ -124,3 +124,21 @@ def test_the_key_never_appears_in_the_audit_log(app, client, engine) -> None:
     key = client.post(f"/v1/projects/{project}/app-users", headers=admin,
                       json={"displayName": "Phone"}).json()["token"]
     assert key not in client.get("/v1/audits", headers=admin).text
+
+
+def test_an_app_users_key_reaches_nothing_once_its_project_is_deleted(app, client, engine) -> None:
+    # The gate learns whether the app user's project is live from the key's own lookup; a
+    # project's deletion also revokes its app users' keys, so they are refused as unknown.
+    project, other = make_project(engine), make_project(engine, "Batken")
+    _actor, key = make_app_user(engine, project)
+    openrosa = {"X-OpenRosa-Version": "1.0"}
+    assert client.get(f"/v1/key/{key}/projects/{project}/formList", headers=openrosa).status_code == 200
+    assert client.get(f"/v1/key/{key}/projects/{other}/formList", headers=openrosa).status_code == 404
+    admin = headers_for(app, make_user(engine, "admin@example.kg", admin=True))
+    assert client.delete(f"/v1/projects/{project}", headers=admin).status_code == 200
+    gone = client.get(f"/v1/key/{key}/projects/{project}/formList", headers=openrosa)
+    assert gone.status_code == 403
+    assert "<OpenRosaResponse" in gone.text
+    assert client.get(f"/v1/projects/{project}", headers=bearer(key)).json()["code"] == (
+        "auth.token_revoked"
+    )

@@ -1,0 +1,92 @@
+"""Where a submission goes: its form and published version, and what receiving it must know.
+
+Receiving a submission needs four facts besides the form: the published version it was filled
+in, whether the sender has the form assigned (app users), whether a version with its instanceID
+already exists (a resend or a conflict rather than a new submission), and the project's scope
+field (copied onto the record). On PostgreSQL each query is a network round trip, and every
+phone's submission asks all four: they are read by one statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, exists
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+
+from forms.instance import ParsedInstance
+from server import errors
+from server.errors import Problem
+from server.models import Form, FormAssignment, FormDef, ProjectScope, SubmissionDef
+from server.services.forms import EMPTY_VERSION_TOKEN
+
+
+@dataclass(frozen=True)
+class SubmissionTarget:
+    """The form and published version a submission was filled in, with what was read beside."""
+
+    form: Form
+    form_def: FormDef
+    assigned: bool  # the sender has this form assigned (what an app user needs to submit)
+    existing_def_id: int | None  # the version of this form that already has the instanceID
+    scope_field: str | None  # the project's scope field, None when it scopes nothing
+
+
+def target_definition(
+    session: Session, project_id: int, parsed: ParsedInstance, actor_id: int | None = None
+) -> SubmissionTarget:
+    """The target of a parsed submission sent by `actor_id`; 404 for an unknown form or version
+    (also for a submission without a version attribute, as on ODK Central)."""
+    version = None if parsed.version is None else parsed.version or EMPTY_VERSION_TOKEN
+    wanted = "" if version in (None, EMPTY_VERSION_TOKEN) else version
+    params = {
+        "project_id": project_id, "xml_form_id": parsed.form_id or "", "version": wanted,
+        "actor_id": actor_id, "instance_id": parsed.instance_id or "",
+    }
+    row = session.exec(_target_query(), params=params).first()
+    form = None if row is None else row[0]
+    if form is None or form.current_def_id is None:
+        raise Problem(errors.NOT_FOUND, f"Form {parsed.form_id!r} does not exist in this project.")
+    if version is None:
+        raise Problem(errors.NOT_FOUND, "The submission has no version attribute on its root.")
+    form_def, assigned, existing_def_id, scope_field = row[1:]
+    if form_def is None:
+        raise Problem(errors.NOT_FOUND, f"Form {form.xml_form_id!r} has no version {version!r}.")
+    return SubmissionTarget(form, form_def, bool(assigned), existing_def_id, scope_field)
+
+
+@cache
+def _target_query() -> Any:
+    # Built once: building the statement costs several times what running it does. The XForm
+    # and its schema (tens of kB each) are not loaded: load_schema knows the schema by row.
+    published = (
+        (col(FormDef.form_id) == Form.id)
+        & (FormDef.version == bindparam("version"))
+        & col(FormDef.published_at).is_not(None)
+    )
+    assigned = exists().where(
+        FormAssignment.project_id == Form.project_id,
+        FormAssignment.xml_form_id == Form.xml_form_id,
+        FormAssignment.actor_id == bindparam("actor_id"),
+    )
+    existing = select(SubmissionDef.id).where(
+        SubmissionDef.form_id == Form.id, SubmissionDef.instance_id == bindparam("instance_id")
+    )
+    scope_field = select(ProjectScope.field).where(ProjectScope.project_id == Form.project_id)
+    return (
+        select(  # type: ignore[call-overload]
+            Form, FormDef, assigned.label("assigned"),
+            existing.scalar_subquery().label("existing_def_id"),
+            scope_field.scalar_subquery().label("scope_field"),
+        )
+        .outerjoin(FormDef, published)
+        .where(
+            Form.project_id == bindparam("project_id"),
+            Form.xml_form_id == bindparam("xml_form_id"),
+            col(Form.deleted_at).is_(None),
+        )
+        .options(defer(FormDef.xml), defer(FormDef.form_schema))  # type: ignore[arg-type]
+    )
