@@ -100,6 +100,16 @@ def draw_change_number(session: Session) -> int:
     return drawn
 
 
+def adopt_change_number(session: Session, drawn: int) -> None:
+    """Take `drawn` as this transaction's change number: the caller incremented the counter in
+    a statement of its own (and stamped the rows it inserted with it), which holds the counter's
+    lock until commit as draw_change_number does. Rows marked later get the same number."""
+    if session.in_nested_transaction():
+        raise RuntimeError("a change number is drawn outside savepoints")
+    session.info[_DRAWN] = (session.get_transaction(), drawn)
+    _stamp_at_commit(session)
+
+
 def _drawn_here(session: Session) -> int | None:
     """The number drawn in the current transaction (one drawn before a rollback is void)."""
     drawn = session.info.get(_DRAWN)

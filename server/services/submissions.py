@@ -35,7 +35,6 @@ from server.services.blobs import ensure_blob_id
 from server.services.changes import mark_changed
 from server.services.entity_submissions import process_submission
 from server.services.forms import load_schema
-from server.services.row_insert import insert_row
 from server.services.scope import location_value
 from server.services.submission_errors import (
     FORM_ID_MISMATCH,
@@ -52,6 +51,7 @@ from server.services.submission_reading import (  # noqa: F401  (validation_json
     remember_schema,
     validation_json,
 )
+from server.services.submission_rows import insert_new_submission, insert_slots
 from server.services.submission_target import SubmissionTarget, target_definition
 from server.services.sync_stamp import stamp_server_write
 from server.settings import Settings
@@ -256,11 +256,9 @@ def create_submission(session: Session, incoming: IncomingVersion) -> Receipt:
     # Stamped before the rows exist, so that each is written by one INSERT (no UPDATE after).
     with session.no_autoflush:
         stamp_server_write(session, submission, definition, None, form.xml_form_id)
-    insert_row(session, submission)
-    definition.submission_id = submission.id or 0  # it needs the submission's id first
-    insert_row(session, definition)
-    _create_slots(session, definition, slots)
-    return _recorded(session, submission, definition, "create", parsed)
+    insert_new_submission(session, submission, definition, slots)
+    process_submission(session, submission, definition, "create", parsed)
+    return Receipt(submission, definition, created=True)
 
 
 def add_version(session: Session, previous: SubmissionDef, incoming: IncomingVersion) -> Receipt:
@@ -279,19 +277,10 @@ def add_version(session: Session, previous: SubmissionDef, incoming: IncomingVer
     session.add(definition)
     session.flush()  # the slots need its id
     slots = _slot_blobs(session, reading.document, schema, incoming.files, previous)
-    _create_slots(session, definition, slots)
+    insert_slots(session, definition, slots)
     stamp_server_write(session, submission, definition, previous, incoming.form.xml_form_id)
-    return _recorded(session, submission, definition, "edit", incoming.parsed)
-
-
-def _recorded(
-    session: Session, submission: Submission, definition: SubmissionDef, trigger: str,
-    parsed: ParsedInstance,
-) -> Receipt:
-    """A new version is counted as a change and handed to the entity rules (`trigger`: create
-    or edit), with its XML as already parsed."""
     mark_changed(session, "submission", submission.id or 0)
-    process_submission(session, submission, definition, trigger, parsed)
+    process_submission(session, submission, definition, "edit", incoming.parsed)
     return Receipt(submission, definition, created=True)
 
 
@@ -339,16 +328,6 @@ def _slot_blobs(
         (name, _blob_id(session, files[name]) if name in files else carried.get(name))
         for name in referenced_files(document, schema)
     ]
-
-
-def _create_slots(
-    session: Session, definition: SubmissionDef, slots: list[tuple[str, int | None]]
-) -> None:
-    for position, (name, blob_id) in enumerate(slots):
-        slot = SubmissionAttachment(
-            submission_def_id=definition.id or 0, name=name, blob_id=blob_id, position=position
-        )
-        insert_row(session, slot)
 
 
 def _blob_id(session: Session, incoming: IncomingFile) -> int:
