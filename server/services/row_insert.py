@@ -12,13 +12,21 @@ reads back exactly as one stored by an INSERT through SQLAlchemy.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from json.encoder import JSONEncoder, encode_basestring_ascii
+from json.encoder import c_make_encoder as _make_encoder  # type: ignore[attr-defined]
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
+
+from server.models.base import UTCDateTime
+
+_DEFAULT_ENCODER = JSONEncoder()
 
 
 def insert_row(session: Session, row: SQLModel) -> None:
@@ -79,19 +87,71 @@ def _processed(
     table: Table, names: list[str], rows: Sequence[dict[str, Any]], dialect: Any
 ) -> Iterator[list[Any]]:
     """Each row's values in `names` order, as the column types bind them for `dialect`."""
-    processors = [_processor(table.c[name].type, dialect) for name in names]
+    # Most columns bind as they are: their values are taken in one C call, and only the
+    # columns with a processor (JSON, timestamps, booleans) are visited one by one.
+    pick = itemgetter(*names)
+    single = len(names) == 1
+    processors = [
+        (position, process)
+        for position, name in enumerate(names)
+        if (process := _processor(table.c[name].type, dialect)) is not None
+    ]
     for row in rows:
-        yield [
-            value if process is None else process(value)
-            for value, process in zip((row[name] for name in names), processors, strict=True)
-        ]
+        values = [pick(row)] if single else list(pick(row))
+        for position, process in processors:
+            values[position] = process(values[position])
+        yield values
 
 
 def _processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, JSON) and dialect._json_serializer is None:
+        if dialect.name == "postgresql":
+            # psycopg would wrap the value and serialise it while copying, at twice the cost
+            # of handing it the text its wrapper would write (None included: JSON null, as
+            # SQLAlchemy binds it).
+            return _dumps
+        return _json_documents(column_type.dialect_impl(dialect).bind_processor(dialect))
     if dialect.name == "postgresql" and isinstance(column_type, JSON):
-        # psycopg would wrap the value and serialise it while copying, at twice the cost of
-        # handing it the text its wrapper would write (None included: JSON null, as SQLAlchemy
-        # binds it).
-        serialise = dialect._json_serializer or json.dumps
-        return serialise  # type: ignore[no-any-return]
-    return column_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+        return dialect._json_serializer  # type: ignore[no-any-return]
+    bind = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime) and bind is not None:
+        return _sqlite_utc_stamps(bind)
+    return bind  # type: ignore[no-any-return]
+
+
+def _dumps(value: Any) -> str:
+    """``json.dumps(value)``, text for text, without its three Python frames and closure."""
+    if _make_encoder is None:
+        return json.dumps(value)
+    encode = _make_encoder({}, _DEFAULT_ENCODER.default, encode_basestring_ascii, None, ": ",
+                           ", ", False, False, True)
+    return "".join(encode(value, 0))
+
+
+def _json_documents(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLAlchemy's JSON binding (json.dumps, no string processing on SQLite) for documents,
+    which is all it does with them; anything else (None, JSON.NULL, null()) goes through it."""
+
+    def process(value: Any) -> Any:
+        kind = type(value)
+        return _dumps(value) if kind is dict or kind is list else bind(value)
+
+    return process if bind({"a": [1]}) == _dumps({"a": [1]}) else bind
+
+
+_SQLITE_STAMP = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
+def _sqlite_utc_stamps(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """UTCDateTime's binding on SQLite (UTC made naive, then DATETIME's text) in one step for
+    times already in UTC, the hot path's; any other value goes through it. Used only if it
+    writes exactly the same text as the types do."""
+
+    def process(value: Any) -> Any:
+        if type(value) is not datetime or value.tzinfo is not UTC:
+            return bind(value)
+        return _SQLITE_STAMP % (value.year, value.month, value.day, value.hour, value.minute,
+                                value.second, value.microsecond)
+
+    probes = [datetime(2026, 1, 2, 3, 4, 5, 6, UTC), datetime(999, 12, 31, tzinfo=UTC)]
+    return process if all(process(p) == bind(p) for p in probes) else bind
