@@ -12,11 +12,11 @@ reads back exactly as one stored by an INSERT through SQLAlchemy.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from json.encoder import JSONEncoder, encode_basestring_ascii
 from json.encoder import c_make_encoder as _make_encoder  # type: ignore[attr-defined]
-from collections.abc import Callable, Iterator, Sequence
-from functools import cache
 from operator import itemgetter
 from typing import Any
 
@@ -110,7 +110,8 @@ def _processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
             # of handing it the text its wrapper would write (None included: JSON null, as
             # SQLAlchemy binds it).
             return _dumps
-        return _json_documents(column_type.dialect_impl(dialect).bind_processor(dialect))
+        documents = column_type.dialect_impl(dialect).bind_processor(dialect)
+        return None if documents is None else _json_documents(documents)
     if dialect.name == "postgresql" and isinstance(column_type, JSON):
         return dialect._json_serializer  # type: ignore[no-any-return]
     bind = column_type.dialect_impl(dialect).bind_processor(dialect)
