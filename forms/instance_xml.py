@@ -33,17 +33,80 @@ def document_to_instance_xml(
     does not know are written after the known ones, so they survive the trip.
     """
     root_path = "/" + schema.root_name
-    attributes = {"id": schema.form_id, **_ROOT_NAMESPACES}
-    if schema.version is not None:
-        attributes["version"] = schema.version
-    root = Element(schema.root_name, attributes)
     meta = {"instanceID": instance_id, **({"deprecatedID": deprecated_id} if deprecated_id else {})}
     meta.update(extra_meta or {})
     entries = dict(document)
     for name, value in meta.items():
         entries[f"{root_path}/meta/{name}"] = value
-    _build(root, root_path, entries, schema.fields_by_path(), schema.field_positions())
+    index, order = schema.fields_by_path(), schema.field_positions()
+    plain = _plain_xml(schema, root_path, entries, index, order)
+    if plain is not None:
+        return plain.encode("utf-8")
+    root = _root_element(schema)
+    _build(root, root_path, entries, index, order)
     return serialise_tree(root).encode("utf-8")
+
+
+def _root_element(schema: FormSchema) -> Element:
+    attributes = {"id": schema.form_id, **_ROOT_NAMESPACES}
+    if schema.version is not None:
+        attributes["version"] = schema.version
+    return Element(schema.root_name, attributes)
+
+
+def _plain_xml(
+    schema: FormSchema, root_path: str, entries: Mapping[str, Any], index: Mapping[str, Field],
+    order: Mapping[str, int],
+) -> str | None:
+    """The text ``_build`` and ``serialise_tree`` write, written directly, for a document of
+    the form's own questions outside repeats (the usual one); None for any other.
+
+    In form order (depth first) a group's questions follow one another, so each group's
+    element opens before its first question and closes after its last, as in the tree.
+    """
+    answers, inside = [], root_path + "/"
+    for key, value in entries.items():
+        field = index.get(key)
+        if field is None or field.is_group or _is_repeat_value(value, field) or "{" in key:
+            return None
+        if not key.startswith(inside):
+            return None
+        answers.append((order[key], key, field, value))
+    answers.sort()
+    head = _root_tag(schema)
+    if not answers or head is None:
+        return None
+    parts = [head]
+    opened = [root_path]
+    for _, key, field, value in answers:
+        parent, name = key.rsplit("/", 1)
+        while parent != opened[-1] and not parent.startswith(opened[-1] + "/"):
+            parts.append(f"</{opened.pop().rsplit('/', 1)[1]}>")
+        if parent != opened[-1]:
+            for group in parent[len(opened[-1]) + 1 :].split("/"):
+                parts.append(f"<{group}>")
+                opened.append(f"{opened[-1]}/{group}")
+        text = text_value(field, value)
+        parts.append(f"<{name}>{_escape_text(text)}</{name}>" if text else f"<{name} />")
+    while len(opened) > 1:
+        parts.append(f"</{opened.pop().rsplit('/', 1)[1]}>")
+    parts.append(f"</{schema.root_name}>")
+    return "".join(parts)
+
+
+def _root_tag(schema: FormSchema) -> str | None:
+    """The root element's start tag as serialise_tree writes it (once per schema); None when
+    it needs tostring's namespace handling."""
+    tag: str | None = schema.__dict__.get("_instance_root_tag", "")
+    if tag == "":
+        root = _root_element(schema)
+        head = [f"<{root.tag}"]
+        head += [f' {name}="{_escape_attribute(value)}"' for name, value in root.items()]
+        plain = "{" not in root.tag and not any("{" in name for name in root.keys())
+        tag = "".join(head) + ">" if plain else None
+        # The schema is frozen, so the tag can never go stale.
+        object.__setattr__(schema, "_instance_root_tag", tag)
+    return tag
 
 
 def serialise_tree(root: Element) -> str:
