@@ -24,7 +24,6 @@ from forms.instance import (
     parse_instance,
     referenced_files,
 )
-from forms.schema import FormSchema
 from server import errors
 from server.auth.principal import Principal
 from server.errors import Problem
@@ -141,7 +140,8 @@ def receive_openrosa(
     """POST /submission: create, top up an identical resend, or apply an edit (deprecatedID)."""
     parsed = parse_submission_xml(xml, limits)
     early = early_reading(project_id, parsed)  # before the first statement: see its module
-    target = target_definition(session, project_id, parsed, sender.principal.actor_id)
+    shas = [incoming.stored.sha256 for incoming in files.values()]
+    target = target_definition(session, project_id, parsed, sender.principal.actor_id, shas)
     form = target.form
     remember_schema(project_id, parsed, load_schema(target.form_def))
     access = _authorize_submission(session, sender, project_id, target)
@@ -252,7 +252,7 @@ def create_submission(session: Session, incoming: IncomingVersion) -> Receipt:
     reading = reading_for(schema, parsed, incoming.early)
     definition = _new_definition(session, submission, reading, incoming)
     # Blobs first: from the stamp to the commit, PostgreSQL holds the server clock's row lock.
-    slots = _slot_blobs(session, reading.document, schema, incoming.files, previous=None)
+    slots = _slot_blobs(session, reading.document, incoming, previous=None)
     # Stamped before the rows exist, so that each is written by one INSERT (no UPDATE after).
     with session.no_autoflush:
         stamp_server_write(session, submission, definition, None, form.xml_form_id)
@@ -276,7 +276,7 @@ def add_version(session: Session, previous: SubmissionDef, incoming: IncomingVer
     definition.deprecated_id = incoming.parsed.deprecated_id
     session.add(definition)
     session.flush()  # the slots need its id
-    slots = _slot_blobs(session, reading.document, schema, incoming.files, previous)
+    slots = _slot_blobs(session, reading.document, incoming, previous)
     insert_slots(session, definition, slots)
     stamp_server_write(session, submission, definition, previous, incoming.form.xml_form_id)
     mark_changed(session, "submission", submission.id or 0)
@@ -313,10 +313,7 @@ def _new_definition(
 
 
 def _slot_blobs(
-    session: Session,
-    document: dict[str, Any],
-    schema: FormSchema,
-    files: dict[str, IncomingFile],
+    session: Session, document: dict[str, Any], incoming: IncomingVersion,
     previous: SubmissionDef | None,
 ) -> list[tuple[str, int | None]]:
     """The version's attachment slots in order, with their blobs: sent now, else carried over."""
@@ -324,13 +321,18 @@ def _slot_blobs(
     if previous is not None:
         for slot in attachments_of(session, previous):
             carried[slot.name] = slot.blob_id
+    files, known = incoming.files, incoming.target.known_blobs
     return [
-        (name, _blob_id(session, files[name]) if name in files else carried.get(name))
-        for name in referenced_files(document, schema)
+        (name, _blob_id(session, files[name], known) if name in files else carried.get(name))
+        for name in referenced_files(document, load_schema(incoming.form_def))
     ]
 
 
-def _blob_id(session: Session, incoming: IncomingFile) -> int:
+def _blob_id(session: Session, incoming: IncomingFile, known: dict[str, int] | None = None) -> int:
+    # `known`: blob ids the target query found, so that stored content costs no lookup here.
+    found = (known or {}).get(incoming.stored.sha256)
+    if found is not None:
+        return found
     return ensure_blob_id(session, incoming.stored, incoming.content_type)
 
 

@@ -79,3 +79,19 @@ def test_a_submission_and_the_entity_it_creates_share_one_number(
     assert _numbers(engine, "submissions") == [before + 1]
     assert _numbers(engine, "entities") == [before + 1]
     assert _counter(engine) == before + 1
+
+
+def test_a_photo_already_stored_is_shared_and_a_new_one_is_added(client, engine, odk) -> None:
+    # On PostgreSQL the blobs of stored content are found by the query that finds the form.
+    sent = {}
+    for photo in (b"\xff\xd8 same", b"\xff\xd8 same", b"\xff\xd8 other"):
+        instance_id = f"uuid:{uuid.uuid4()}"
+        _post(client, odk, instance_xml(instance_id=instance_id, photo="p.jpg"), {"p.jpg": photo})
+        sent[instance_id] = photo
+    for instance_id, photo in sent.items():
+        url = (f"/v1/projects/{odk.project_id}/forms/open_day/submissions/{instance_id}"
+               "/attachments/p.jpg")
+        assert client.get(url, headers=odk.manager).content == photo
+    with engine.connect() as conn:
+        shared = "SELECT count(DISTINCT blob_id) FROM submission_attachments"
+        assert conn.execute(text(shared)).scalar() == 2
