@@ -120,13 +120,19 @@ def _processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
     return bind  # type: ignore[no-any-return]
 
 
+# Without circular-reference markers the C encoder keeps no state between calls, so one serves
+# every call and every thread. The documents stored here are JSON read from requests or built
+# from it, never circular (one would still fail, by RecursionError instead of ValueError).
+_ENCODE = None if _make_encoder is None else _make_encoder(
+    None, _DEFAULT_ENCODER.default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+)
+
+
 def _dumps(value: Any) -> str:
     """``json.dumps(value)``, text for text, without its three Python frames and closure."""
-    if _make_encoder is None:
+    if _ENCODE is None:
         return json.dumps(value)
-    encode = _make_encoder({}, _DEFAULT_ENCODER.default, encode_basestring_ascii, None, ": ",
-                           ", ", False, False, True)
-    return "".join(encode(value, 0))
+    return "".join(_ENCODE(value, 0))
 
 
 def _json_documents(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
