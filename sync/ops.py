@@ -73,6 +73,8 @@ class Op:
     form_id: str | None = None
     dataset: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    # The parsed ``hlc``: a push reads it several times per op.
+    _timestamp: Timestamp = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("op_id", "device_id", "record_id"):
@@ -86,7 +88,7 @@ class Op:
             raise InvalidOpError("op_invalid", "base_version must be null or an integer >= 0")
         self._check_target()
         try:
-            Timestamp.parse(self.hlc)
+            object.__setattr__(self, "_timestamp", Timestamp.parse(self.hlc))
         except HLCFormatError as error:
             raise InvalidOpError("hlc_invalid", str(error)) from None
         if DELETION in self.fields:
@@ -106,7 +108,7 @@ class Op:
     @property
     def timestamp(self) -> Timestamp:
         """The op's HLC as a Timestamp."""
-        return Timestamp.parse(self.hlc)
+        return self._timestamp
 
 
 def parse_op(device_id: str, raw: Mapping[str, Any]) -> Op:

@@ -195,6 +195,10 @@ def _one(push: _Push, raw: Any) -> dict[str, Any]:
     if push.blocked:
         return _deferred(op.op_id, op.record_id, "waits_for_earlier_op")
     device = push.device
+    if op.client_seq == device.last_seq + 1 and all(
+        a.sha256 in push.blobs for a in op.attachments
+    ):
+        return _apply(push, raw, op)  # the device's next op, ready: what plan_push says of it
     planned = plan_push([op], {device.device_id: device.last_seq}, push.known, push.blobs)[0]
     if planned.decision == "deferred":
         push.blocked = True
