@@ -90,17 +90,21 @@ def finish(
     if not pending:
         return
     seq = draw_change_number(session) if last else None
-    ids = _insert_records(session, [{**s, "change_seq": seq} for s, _ in pending])
-    insert_rows(session, SubmissionDef.__table__, [  # type: ignore[arg-type]
-        {**definition, "submission_id": row_id}
-        for (_, definition), row_id in zip(pending, ids, strict=True)
-    ])
+    # The staged dicts are this batch's own: they are completed in place, not copied.
+    for submission, _ in pending:
+        submission["change_seq"] = seq
+    ids = _insert_records(session, [s for s, _ in pending])
+    for (_, definition), row_id in zip(pending, ids, strict=True):
+        definition["submission_id"] = row_id
+    insert_rows(session, SubmissionDef.__table__,  # type: ignore[arg-type]
+                [d for _, d in pending])
     for row_id in ids if seq is None else ():
         mark_changed(session, "submission", row_id)
 
 
 def _insert_records(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert submissions rows; their ids, in the rows' order (ids grow in push order).
+    """Insert submissions rows (their ids set in them); the ids, in the rows' order (ids grow
+    in push order).
 
     The ids are drawn first, so the rows go in by one bulk insert that returns nothing: on
     PostgreSQL from the table's sequence; on SQLite, whose write transactions are serialised,
@@ -115,8 +119,9 @@ def _insert_records(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     else:
         largest = session.execute(text("SELECT coalesce(max(id), 0) FROM submissions")).scalar()
         ids = list(range(int(largest or 0) + 1, int(largest or 0) + 1 + len(rows)))
-    insert_rows(session, Submission.__table__,  # type: ignore[arg-type]
-                [{"id": i, **row} for row, i in zip(rows, ids, strict=True)])
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    insert_rows(session, Submission.__table__, rows)  # type: ignore[arg-type]
     return ids
 
 

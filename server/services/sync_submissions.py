@@ -259,8 +259,9 @@ def _new_version(
         current=True,
     )
     if loaded is None and _stageable(session, schema, op, document):
-        batch.stage(_cache(session), _new_record_values(session, form, state, op, actor_id),
-                    {**values, "instance_name": None, "user_agent": None, "created_at": utcnow()})
+        record = _new_record_values(session, form, state, op, actor_id)
+        values.update(instance_name=None, user_agent=None, created_at=utcnow())
+        batch.stage(_cache(session), record, values)
         return None
     submission = _record_row(session, form, loaded, state, op, actor_id)
     session.flush()
