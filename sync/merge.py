@@ -102,7 +102,9 @@ def merge(current: RecordState | None, op: Op) -> MergeResult:
     Raises InvalidOpError when the op is for another record or names a base version the
     record never had.
     """
-    state = current if current is not None else RecordState(op.record_id, 0, {}, {})
+    if current is None:
+        return _created(op)
+    state = current
     _check(state, op)
     write = FieldWrite(state.version + 1, op.hlc, op.device_id, op.op_id)
     fields, meta = dict(state.fields), dict(state.field_meta)
@@ -144,6 +146,28 @@ def merge(current: RecordState | None, op: Op) -> MergeResult:
         changed_fields=tuple(changed),
         deleted_changed=new.deleted != state.deleted,
     )
+
+
+def _created(op: Op) -> MergeResult:
+    """``merge`` into a record that does not exist yet (a push's usual case), without the
+    general walk: every field and the deleted flag get the op's write, nothing is concurrent,
+    every field changes, and the op is applied."""
+    if op.base_version is not None and op.base_version > 0:
+        raise InvalidOpError(
+            "base_version_unknown", f"base_version {op.base_version} is ahead of version 0"
+        )
+    write = FieldWrite(1, op.hlc, op.device_id, op.op_id)
+    new = RecordState(
+        record_id=op.record_id,
+        version=1,
+        fields=dict(op.fields),
+        field_meta=dict.fromkeys(op.fields, write),
+        deleted=op.deleted,
+        deleted_meta=write,
+        siblings={},
+        conflict_fields=frozenset(),
+    )
+    return MergeResult(new, "applied", (), tuple(op.fields), op.deleted)
 
 
 def _check(state: RecordState, op: Op) -> None:
