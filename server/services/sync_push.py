@@ -54,6 +54,11 @@ class _Push:
     now_ms: int
     known: dict[str, SyncOp | _Answer]
     blobs: set[str]
+    # The device's id and last final seq, kept here rather than read and set on its ORM row
+    # per op (an instrumented attribute set costs more than the rest of the bookkeeping); the
+    # row gets the seq once, when the push ends.
+    device_id: str
+    last_seq: int
     blocked: bool = False
     accepted: list[Timestamp] = field(default_factory=list)
     # Kinds that loaded this push's records at once and may hold new ones until finished.
@@ -85,9 +90,12 @@ def push(
         state = _Push(
             session, access, project_id, device, max_skew_ms, wall_clock_ms(),
             _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
+            device.device_id, device.last_seq,
         )
         _prepare(state, raw_ops)
     results = [_one(state, raw) for raw in raw_ops]
+    if device.last_seq != state.last_seq:
+        device.last_seq = state.last_seq
     device.last_push_at = utcnow()
     session.add(device)
     # The closing statements. The clock's row lock and then the change counter's (drawn by
@@ -194,12 +202,11 @@ def _one(push: _Push, raw: Any) -> dict[str, Any]:
         return _invalid(push, raw, error)
     if push.blocked:
         return _deferred(op.op_id, op.record_id, "waits_for_earlier_op")
-    device = push.device
-    if op.client_seq == device.last_seq + 1 and all(
+    if op.client_seq == push.last_seq + 1 and all(
         a.sha256 in push.blobs for a in op.attachments
     ):
         return _apply(push, raw, op)  # the device's next op, ready: what plan_push says of it
-    planned = plan_push([op], {device.device_id: device.last_seq}, push.known, push.blobs)[0]
+    planned = plan_push([op], {push.device_id: push.last_seq}, push.known, push.blobs)[0]
     if planned.decision == "deferred":
         push.blocked = True
         return _deferred(op.op_id, op.record_id, planned.reason or "deferred")
@@ -209,7 +216,7 @@ def _one(push: _Push, raw: Any) -> dict[str, Any]:
 
 
 def _parse(push: _Push, raw: Any) -> Op:
-    op = parse_op(push.device.device_id, raw)
+    op = parse_op(push.device_id, raw)
     for name, limit in _LIMITS.items():
         value = getattr(op, name)
         if isinstance(value, str) and len(value) > limit:
@@ -222,7 +229,7 @@ def _parse(push: _Push, raw: Any) -> Op:
 def _invalid(push: _Push, raw: Any, error: InvalidOpError) -> dict[str, Any]:
     """A malformed op: rejected in its turn, so it neither applies nor blocks later ops."""
     seq = raw.get("client_seq") if isinstance(raw, Mapping) else None
-    expected = push.device.last_seq + 1
+    expected = push.last_seq + 1
     if type(seq) is int and not push.blocked and seq > expected:
         push.blocked = True
     if push.blocked and type(seq) is int and seq >= expected:
@@ -286,12 +293,12 @@ def _reject(
     op_id = op.op_id if op is not None else (raw.get("op_id") if isinstance(raw, Mapping) else None)
     seq = op.client_seq if op is not None else seq
     push.session.add(SyncQuarantine(
-        project_id=push.project_id, device_id=push.device.device_id,
+        project_id=push.project_id, device_id=push.device_id,
         actor_id=push.access.principal.actor_id,
         op_id=op_id[:255] if isinstance(op_id, str) else None, op=_verbatim(raw), error=error,
     ))
     storable = isinstance(op_id, str) and 0 < len(op_id) <= _LIMITS["op_id"]
-    if storable and type(seq) is int and seq == push.device.last_seq + 1:
+    if storable and type(seq) is int and seq == push.last_seq + 1:
         _remember(push, op, "rejected", None, None, {"conflicts": [], "error": error},
                   op_id=op_id, seq=seq)
     record_id = op.record_id if op is not None else None
@@ -311,7 +318,7 @@ def _remember(
     """Store the op's final answer and count its seq as the device's last."""
     row = {
         "project_id": push.project_id, "op_id": op.op_id if op else op_id,
-        "device_id": push.device.device_id, "client_seq": op.client_seq if op else seq,
+        "device_id": push.device_id, "client_seq": op.client_seq if op else seq,
         "actor_id": push.access.principal.actor_id, "type": op.type if op else None,
         "container": (op.form_id or op.dataset) if op else None,
         "record_id": op.record_id if op else None, "status": status, "version": version,
@@ -319,7 +326,7 @@ def _remember(
     }
     push.answers.append(row)
     push.known[row["op_id"]] = _Answer(row["op_id"], status, row["record_id"], version, result)
-    push.device.last_seq = row["client_seq"] or push.device.last_seq
+    push.last_seq = row["client_seq"] or push.last_seq
 
 
 def _duplicate(row: SyncOp | _Answer) -> dict[str, Any]:
