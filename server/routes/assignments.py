@@ -12,7 +12,6 @@ from server.auth.deps import CurrentPrincipal
 from server.auth.principal import Principal
 from server.errors import Problem
 from server.http.deps import ReadUoW, WriteUoW
-from server.models import User
 from server.policy import ADMIN, ROLE_VERBS, ROLES, find_role
 from server.services import roles as role_service
 from server.services.audit import record_audit, request_id_of
@@ -37,7 +36,7 @@ def list_roles() -> list[dict[str, Any]]:
 def grant_site_role(roleId: str, actorId: int, principal: CurrentPrincipal,  # noqa: N803
                     request: Request, uow: WriteUoW) -> dict[str, Any]:
     """Make a web user a site-wide admin (the only site-wide role)."""
-    user = _site_admin_target(uow.session, roleId, actorId)
+    user = role_service.site_admin_target(uow.session, roleId, actorId)
     user.is_admin = True
     uow.session.add(user)
     _audit_role(request, uow.session, principal, "role.grant", actorId, {"role": ADMIN})
@@ -48,7 +47,7 @@ def grant_site_role(roleId: str, actorId: int, principal: CurrentPrincipal,  # n
 @router.delete("/v1/assignments/{roleId}/{actorId}")
 def revoke_site_role(roleId: str, actorId: int, principal: CurrentPrincipal,  # noqa: N803
                      request: Request, uow: WriteUoW) -> dict[str, bool]:
-    user = _site_admin_target(uow.session, roleId, actorId)
+    user = role_service.site_admin_target(uow.session, roleId, actorId)
     if not user.is_admin:
         raise Problem(errors.NOT_FOUND, f"user {actorId} is not an admin")
     user.is_admin = False
@@ -56,15 +55,6 @@ def revoke_site_role(roleId: str, actorId: int, principal: CurrentPrincipal,  # 
     _audit_role(request, uow.session, principal, "role.revoke", actorId, {"role": ADMIN})
     uow.commit()
     return {"success": True}
-
-
-def _site_admin_target(session: Session, role_key: str, actor_id: int) -> User:
-    if role_service.role_or_404(role_key).system != ADMIN:
-        raise Problem(errors.REQUEST_INVALID, "only the admin role is assigned site-wide")
-    role_service.live_actor(session, actor_id, "user")
-    user = session.get(User, actor_id)
-    assert user is not None
-    return user
 
 
 def _audit_role(request: Request, session: Session, principal: Principal, action: str,

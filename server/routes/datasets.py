@@ -6,13 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import select
 
 from server.auth.deps import GrantedAccess
 from server.http.backlog import BacklogCheck, check_entity_backlog
 from server.http.body import json_object
 from server.http.deps import ReadUoW, WriteUoW
-from server.models import Form, FormAttachment
 from server.openrosa import openrosa_response
 from server.policy_routes import register
 from server.routes.form_access import content_disposition
@@ -21,8 +19,8 @@ from server.services.entity_access import reachable_dataset, reachable_datasets
 from server.services.entity_csv import (
     csv_download,
     integrity_xml,
-    linked_dataset,
     scope_of,
+    slot_dataset,
 )
 
 router = APIRouter(tags=["datasets"], dependencies=[BacklogCheck])
@@ -113,12 +111,7 @@ def integrity(request: Request, projectId: int, name: str, uow: ReadUoW,  # noqa
 def entity_list_attachment(session: Any, access: Any, definition: Any, name: str,
                            request: Request) -> Response | None:
     """A form's file slot `<list>.csv` left empty is served from the entity list (else None)."""
-    form = session.get(Form, definition.form_id)
-    slot = session.exec(select(FormAttachment).where(
-        FormAttachment.form_def_id == definition.id, FormAttachment.name == name)).first()
-    if form is None or slot is None:
-        return None
-    dataset = linked_dataset(session, form.project_id, name, uploaded=slot.blob_id is not None)
+    dataset = slot_dataset(session, definition, name)
     if dataset is None:
         return None
     check_entity_backlog(request)

@@ -14,13 +14,14 @@ from server import errors
 from server.auth.deps import GrantedAccess
 from server.errors import Problem
 from server.http.deps import ReadUoW, SettingsDep
-from server.models import Blob, FormDef
+from server.models import FormDef
 from server.policy import Access
 from server.routes.datasets import entity_list_attachment
 from server.routes.form_access import blob_response, check_readable, xml_response
 from server.routes.form_json import json_response, view_json, wants_extended
 from server.services import form_media
 from server.services import forms as form_service
+from server.services.blobs import get_blob
 from server.services.form_upload import ORIGINAL_TYPES
 from server.services.forms import FormView
 
@@ -75,7 +76,7 @@ def add_definition_routes(router: APIRouter, base: str, resolve: Resolver) -> li
             view = _readable(uow.session, access, resolve, request)
             definition = _definition_of(view)
             blob_id = definition.xlsx_blob_id
-            blob = uow.session.get(Blob, blob_id) if blob_id else None
+            blob = get_blob(uow.session, blob_id) if blob_id else None
             if blob is None or definition.xlsx_content_type != content_type:
                 raise Problem(errors.NOT_FOUND, f"No .{extension} file was uploaded for it.")
             name = f"{view.form.xml_form_id}.{extension}"

@@ -11,9 +11,9 @@ from server import errors
 from server.auth.deps import CurrentPrincipal
 from server.errors import Problem
 from server.http.deps import SettingsDep, WriteUoW
-from server.models import AppUser
 from server.policy import authorize, authorize_session_end, own_session_id
 from server.services import sessions as session_service
+from server.services.app_users import app_user_project
 from server.services.audit import record_audit, request_id_of
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -59,9 +59,8 @@ def revoke(
     if row is None:
         raise Problem(errors.NOT_FOUND, "no such session")
     if row.token is not None:
-        app_user = uow.session.get(AppUser, row.actor_id)
-        assert app_user is not None
-        authorize(uow.session, principal, "app_user.manage", app_user.project_id)
+        project_id = app_user_project(uow.session, row.actor_id)
+        authorize(uow.session, principal, "app_user.manage", project_id)
         record_audit(uow.session, principal.actor_id, "app-user.revoke",
                      target=f"app-user:{row.actor_id}", request_id=request_id_of(request))
     else:

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, select
 
 from server import errors
 from server.auth.deps import CurrentPrincipal
@@ -18,7 +17,7 @@ from server.passwords import verify_password
 from server.policy import authorize_password_change
 from server.services.audit import record_audit, request_id_of
 from server.services.sessions import revoke_actor_sessions
-from server.services.users import create_user, set_password
+from server.services.users import create_user, get_live_user, list_live_users, set_password
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
@@ -43,28 +42,16 @@ def user_json(user: User, actor: Actor) -> dict[str, Any]:
     }
 
 
-def _user(session: Session, actor_id: int) -> tuple[User, Actor]:
-    user, actor = session.get(User, actor_id), session.get(Actor, actor_id)
-    if user is None or actor is None or actor.deleted_at is not None:
-        raise Problem(errors.NOT_FOUND, f"user {actor_id} not found")
-    return user, actor
-
-
 @router.get("/current")
 def current_user(principal: CurrentPrincipal, uow: ReadUoW) -> dict[str, Any]:
     """The signed-in web user."""
-    return user_json(*_user(uow.session, principal.actor_id))
+    return user_json(*get_live_user(uow.session, principal.actor_id))
 
 
 @router.get("")
 def list_users(uow: ReadUoW, q: str | None = None) -> list[dict[str, Any]]:
     """Every live web user (admins); `q` filters by email or name."""
-    query = select(User, Actor).join(Actor, Actor.id == User.actor_id)  # type: ignore[arg-type]
-    query = query.where(col(Actor.deleted_at).is_(None)).order_by(col(User.email))
-    if q:
-        like = f"%{q.strip().lower()}%"
-        query = query.where(col(User.email).like(like) | col(Actor.display_name).ilike(like))
-    return [user_json(u, a) for u, a in uow.session.exec(query)]
+    return [user_json(u, a) for u, a in list_live_users(uow.session, q)]
 
 
 @router.post("")
@@ -82,14 +69,14 @@ def add_user(body: NewUser, principal: CurrentPrincipal, request: Request,
 
 @router.get("/{actorId}")
 def get_user(actorId: int, uow: ReadUoW) -> dict[str, Any]:  # noqa: N803 (Central's name)
-    return user_json(*_user(uow.session, actorId))
+    return user_json(*get_live_user(uow.session, actorId))
 
 
 @router.delete("/{actorId}")
 def delete_user(actorId: int, principal: CurrentPrincipal, request: Request,  # noqa: N803
                 uow: WriteUoW) -> dict[str, bool]:
     """Soft-delete a web user (admins); every session of theirs ends at once."""
-    _user_row, actor = _user(uow.session, actorId)
+    _user_row, actor = get_live_user(uow.session, actorId)
     actor.deleted_at = utcnow()
     uow.session.add(actor)
     revoke_actor_sessions(uow.session, actorId)
@@ -104,7 +91,7 @@ def change_password(actorId: int, body: PasswordChange, principal: CurrentPrinci
                     request: Request, uow: WriteUoW) -> dict[str, bool]:
     """Change one's own password; every session of the user, this one included, ends."""
     authorize_password_change(principal, actorId)
-    user, _actor = _user(uow.session, actorId)
+    user, _actor = get_live_user(uow.session, actorId)
     if not verify_password(user.password_hash, body.old):
         raise Problem(errors.AUTH_FAILED, "The old password is not correct.")
     set_password(uow.session, user, body.new)

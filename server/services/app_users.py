@@ -65,6 +65,13 @@ def get_app_user(session: Session, project_id: int, actor_id: int) -> tuple[Acto
     return actor, app_user
 
 
+def app_user_project(session: Session, actor_id: int) -> int:
+    """The project an app user belongs to (the actor must be an app user)."""
+    app_user = session.get(AppUser, actor_id)
+    assert app_user is not None
+    return app_user.project_id
+
+
 def delete_app_user(session: Session, actor: Actor) -> None:
     """Soft-delete the app user; its key stops working with the next request."""
     assert actor.id is not None

@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from server.auth.principal import Principal
-from server.models import Dataset, Entity
+from server.models import Dataset, Entity, Form, FormAttachment, FormDef
 from server.policy import Access
 from server.services.entity_lists import property_names
 from server.services.scope import RecordScope, load_scope, scope_filter
@@ -115,6 +115,17 @@ def linked_dataset(session: Session, project_id: int, attachment_name: str,
     from server.services.entity_lists import find_dataset
 
     return find_dataset(session, project_id, attachment_name[: -len(".csv")])
+
+
+def slot_dataset(session: Session, definition: FormDef, name: str) -> Dataset | None:
+    """The entity list a definition's file slot `name` is served from: a `<list>.csv` slot
+    left empty, naming a list of the form's project (else None)."""
+    form = session.get(Form, definition.form_id)
+    slot = session.exec(select(FormAttachment).where(
+        FormAttachment.form_def_id == definition.id, FormAttachment.name == name)).first()
+    if form is None or slot is None:
+        return None
+    return linked_dataset(session, form.project_id, name, uploaded=slot.blob_id is not None)
 
 
 def manifest_entry(session: Session, access: Access, dataset: Dataset, download_url: str,

@@ -16,8 +16,9 @@ from server.models import (
     PersonalDataGrant,
     ProjectRole,
     ProjectScope,
+    User,
 )
-from server.policy import APP_USER, PROJECT_ROLES, Role, find_role
+from server.policy import ADMIN, APP_USER, PROJECT_ROLES, Role, find_role
 from server.services.scope import SCOPE_MODES
 
 
@@ -34,6 +35,17 @@ def live_actor(session: Session, actor_id: int, kind: str) -> Actor:
     if actor is None or actor.deleted_at is not None or actor.type != kind:
         raise Problem(errors.NOT_FOUND, f"actor {actor_id} not found")
     return actor
+
+
+def site_admin_target(session: Session, role_key: str, actor_id: int) -> User:
+    """The web user a site-wide role is granted to or revoked from: 400 for any role but admin
+    (the only site-wide one), 404 when no live web user has this id."""
+    if role_or_404(role_key).system != ADMIN:
+        raise Problem(errors.REQUEST_INVALID, "only the admin role is assigned site-wide")
+    live_actor(session, actor_id, "user")
+    user = session.get(User, actor_id)
+    assert user is not None
+    return user
 
 
 def assign_project_role(

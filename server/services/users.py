@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from server import errors
 from server.errors import Problem
@@ -19,6 +19,24 @@ def find_user_by_email(session: Session, email: str) -> tuple[User, Actor] | Non
         .where(User.email == email.strip().lower(), Actor.deleted_at.is_(None))  # type: ignore[union-attr]
     ).first()
     return (row[0], row[1]) if row else None
+
+
+def get_live_user(session: Session, actor_id: int) -> tuple[User, Actor]:
+    """The live web user with this actor id, with its actor; 404 when none or deleted."""
+    user, actor = session.get(User, actor_id), session.get(Actor, actor_id)
+    if user is None or actor is None or actor.deleted_at is not None:
+        raise Problem(errors.NOT_FOUND, f"user {actor_id} not found")
+    return user, actor
+
+
+def list_live_users(session: Session, q: str | None = None) -> list[tuple[User, Actor]]:
+    """Every live web user with its actor, by email; `q` keeps those whose email or name has it."""
+    query = select(User, Actor).join(Actor, Actor.id == User.actor_id)  # type: ignore[arg-type]
+    query = query.where(col(Actor.deleted_at).is_(None)).order_by(col(User.email))
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(col(User.email).like(like) | col(Actor.display_name).ilike(like))
+    return [(user, actor) for user, actor in session.exec(query)]
 
 
 def create_user(
