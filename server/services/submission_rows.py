@@ -67,11 +67,19 @@ def insert_new_submission(
 
 def insert_slots(session: Session, definition: SubmissionDef, slots: Slots) -> None:
     """The version's attachment slots, in the order its XML names the files."""
-    for position, (name, blob_id) in enumerate(slots):
-        slot = SubmissionAttachment(
-            submission_def_id=definition.id or 0, name=name, blob_id=blob_id, position=position
-        )
-        insert_row(session, slot)
+    if not slots:
+        return
+    # Rows, not model objects: nothing reads the slots back in this transaction but queries.
+    rows = [
+        {"submission_def_id": definition.id, "name": name, "blob_id": blob_id, "position": n}
+        for n, (name, blob_id) in enumerate(slots)
+    ]
+    session.connection().execute(_slot_insert(), rows)
+
+
+@cache
+def _slot_insert() -> Any:
+    return insert(SubmissionAttachment.__table__)  # type: ignore[attr-defined]
 
 
 def _columns(model: Any) -> list[str]:
