@@ -26,6 +26,9 @@ DEFAULT_MAX_SKEW_MS = 300_000
 
 _WIRE = re.compile(r"([0-9]{13})-([0-9]{5})-(.+)", re.ASCII | re.DOTALL)
 _BAD_NODE_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+# _WIRE and the node check in one: a match is a valid timestamp (13 and 5 digits are always in
+# range, and \s here is Unicode's, as in _BAD_NODE_CHAR), so it is built without re-checking.
+_VALID_WIRE = re.compile(r"([0-9]{13})-([0-9]{5})-([^\s\x00-\x1f\x7f]+)", re.DOTALL)
 
 
 class HLCFormatError(ValueError):
@@ -152,6 +155,14 @@ class Clock:
 @lru_cache(maxsize=4096)
 def _parse_wire(text: str) -> Timestamp:
     # Cached: an op's timestamp is read several times while it is checked and applied.
+    valid = _VALID_WIRE.fullmatch(text)
+    if valid is not None:
+        wall, counter, node_id = valid.groups()
+        stamp = object.__new__(Timestamp)
+        object.__setattr__(stamp, "wall_ms", int(wall))
+        object.__setattr__(stamp, "counter", int(counter))
+        object.__setattr__(stamp, "node_id", node_id)
+        return stamp
     match = _WIRE.fullmatch(text)
     if match is None:
         raise HLCFormatError(f"not an HLC timestamp: {text!r}")

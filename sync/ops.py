@@ -77,6 +77,29 @@ class Op:
     _timestamp: Timestamp = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not self._plain_submission():
+            self._check_identity()
+            self._check_target()
+        try:
+            object.__setattr__(self, "_timestamp", Timestamp.parse(self.hlc))
+        except HLCFormatError as error:
+            raise InvalidOpError("hlc_invalid", str(error)) from None
+        if DELETION in self.fields:
+            raise InvalidOpError("field_reserved", f"{DELETION!r} is not a field name")
+
+    def _plain_submission(self) -> bool:
+        # The usual op in one expression: what _check_identity and _check_target accept.
+        return (
+            type(self.op_id) is str and type(self.device_id) is str
+            and type(self.record_id) is str and self.op_id != "" and self.device_id != ""
+            and self.record_id != "" and type(self.client_seq) is int and self.client_seq >= 1
+            and (self.base_version is None
+                 or (type(self.base_version) is int and self.base_version >= 0))
+            and self.type == "submission" and type(self.form_id) is str and self.form_id != ""
+            and self.dataset is None
+        )
+
+    def _check_identity(self) -> None:
         for name in ("op_id", "device_id", "record_id"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise InvalidOpError("op_invalid", f"{name} must be a non-empty string")
@@ -86,13 +109,6 @@ class Op:
             type(self.base_version) is not int or self.base_version < 0
         ):
             raise InvalidOpError("op_invalid", "base_version must be null or an integer >= 0")
-        self._check_target()
-        try:
-            object.__setattr__(self, "_timestamp", Timestamp.parse(self.hlc))
-        except HLCFormatError as error:
-            raise InvalidOpError("hlc_invalid", str(error)) from None
-        if DELETION in self.fields:
-            raise InvalidOpError("field_reserved", f"{DELETION!r} is not a field name")
 
     def _check_target(self) -> None:
         if self.type == "submission":
