@@ -45,13 +45,21 @@ def form_json(form: Form, definition: FormDef | None) -> dict[str, Any]:
     }
 
 
+def form_stats(session: Session, access: Access, form: Form) -> dict[str, Any]:
+    """The per-form part of the extended metadata: submission counts and the newest
+    submission, of the records the caller may see."""
+    return submission_stats(session, form, submission_scope(session, access, form))
+
+
 def extended_json(
-    session: Session, access: Access, form: Form, definition: FormDef | None
+    session: Session, access: Access, form: Form, definition: FormDef | None,
+    stats: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """form_json plus ODK Central's extended metadata (X-Extended-Metadata: true); the
-    submission counts are of the records the caller may see."""
+    submission counts are of the records the caller may see (`stats`, when already computed
+    for this form and caller)."""
     data = form_json(form, definition)
-    data.update(submission_stats(session, form, submission_scope(session, access, form)))
+    data.update(form_stats(session, access, form) if stats is None else stats)
     data["excelContentType"] = definition.xlsx_content_type if definition else None
     data["publicLinks"] = 0
     data["createdBy"] = None
@@ -65,6 +73,17 @@ def view_json(
     if extended:
         return extended_json(session, access, view.form, view.definition)
     return form_json(view.form, view.definition)
+
+
+def versions_json(
+    session: Session, access: Access, form: Form, versions: list[FormDef], *, extended: bool
+) -> list[dict[str, Any]]:
+    """Published versions of a form as JSON. Extended, each repeats the form's submission
+    stats (ODK Central's extended form, for every version), so they are computed once."""
+    if not extended:
+        return [form_json(form, definition) for definition in versions]
+    stats = form_stats(session, access, form)
+    return [extended_json(session, access, form, definition, stats) for definition in versions]
 
 
 def json_response(data: Any, status_code: int = 200) -> JSONResponse:

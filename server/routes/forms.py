@@ -27,12 +27,17 @@ from server.routes.form_access import (
     readable_form,
 )
 from server.routes.form_definitions import add_definition_routes, current_view, version_view
-from server.routes.form_json import form_json, json_response, view_json, wants_extended
+from server.routes.form_json import (
+    form_json,
+    json_response,
+    versions_json,
+    view_json,
+    wants_extended,
+)
 from server.services import form_lifecycle
 from server.services import forms as form_service
 from server.services.audit import request_id_of
 from server.services.form_upload import PreparedDefinition, prepare_definition
-from server.services.forms import FormView
 
 router = APIRouter(prefix=V1, tags=["forms"])
 # ODK Collect configured with an app user's key URL downloads forms and media under it.
@@ -166,10 +171,7 @@ def list_versions(
     versions = form_service.list_versions(uow.session, form)
     for definition in versions:
         check_readable(access, form, definition)
-    return json_response(
-        [view_json(uow.session, access, FormView(form, d), extended=extended)
-         for d in versions]
-    )
+    return json_response(versions_json(uow.session, access, form, versions, extended=extended))
 
 
 # Read-only routes of the form (through its published definition) and of each version.
