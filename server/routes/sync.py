@@ -10,20 +10,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import col, select
 
 from server import errors
 from server.auth.deps import GrantedAccess
 from server.errors import Problem
 from server.http.backlog import BacklogCheck
 from server.http.deps import ReadUoW, SettingsDep, WriteUoW
-from server.models import SyncQuarantine
 from server.models.base import iso
 from server.policy_routes import register
 from server.services import sync_submissions  # noqa: F401  (registers the "submission" kind)
 from server.services.audit import request_id_of
 from server.services.sync_pull import pull
 from server.services.sync_push import push
+from server.services.sync_quarantine import list_quarantined
 
 router = APIRouter(tags=["sync"])
 BASE = "/v1/projects/{projectId}/sync"
@@ -93,14 +92,11 @@ def pull_changes(
 
 @router.get(BASE + "/quarantine")
 def quarantine(projectId: int, uow: ReadUoW, access: GrantedAccess) -> list[dict[str, Any]]:
-    rows = uow.session.exec(
-        select(SyncQuarantine).where(SyncQuarantine.project_id == projectId)
-        .order_by(col(SyncQuarantine.id))
-    )
+    """The ops the push set aside in this project, oldest first."""
     return [
         {"id": r.id, "device_id": r.device_id, "actor_id": r.actor_id, "op_id": r.op_id,
          "op": r.op, "error": r.error, "created_at": iso(r.created_at)}
-        for r in rows
+        for r in list_quarantined(uow.session, projectId)
     ]
 
 
