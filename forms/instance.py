@@ -215,6 +215,8 @@ def _walk_document(document: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
 
 def referenced_files(document: Mapping[str, Any], schema: FormSchema) -> tuple[str, ...]:
     """File names the answers of binary fields (photos, audio, files) refer to, in order."""
+    if not _has_binary_fields(schema):
+        return ()  # most forms: no answer can name a file, the document need not be walked
     index = schema.fields_by_path()
     names: dict[str, None] = {}
     for path, value in _walk_document(document):
@@ -223,6 +225,15 @@ def referenced_files(document: Mapping[str, Any], schema: FormSchema) -> tuple[s
             if value.strip():
                 names.setdefault(value.strip(), None)
     return tuple(names)
+
+
+def _has_binary_fields(schema: FormSchema) -> bool:
+    # Computed once per schema, kept on it as fields_by_path keeps its index (it is frozen).
+    found: bool | None = schema.__dict__.get("_has_binary_fields")
+    if found is None:
+        found = any(f.data_type == "binary" for f in schema.fields_by_path().values())
+        object.__setattr__(schema, "_has_binary_fields", found)
+    return found
 
 
 def entity_properties(document: Mapping[str, Any], schema: FormSchema) -> dict[str, Any]:
