@@ -29,6 +29,16 @@ from server.models.base import UTCDateTime
 _DEFAULT_ENCODER = JSONEncoder()
 
 
+class EncodedJSON:
+    """A JSON column's value given by its text, for a value most rows share: the caller encodes
+    it once (with ``dumps``), each row binds the text as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: Any) -> None:
+        self.text = dumps(value)
+
+
 def insert_row(session: Session, row: SQLModel) -> None:
     """INSERT a new model object by one statement and attach it to the session as persistent.
 
@@ -109,7 +119,7 @@ def _processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
             # psycopg would wrap the value and serialise it while copying, at twice the cost
             # of handing it the text its wrapper would write (None included: JSON null, as
             # SQLAlchemy binds it).
-            return _dumps
+            return _dumps_or_text
         documents = column_type.dialect_impl(dialect).bind_processor(dialect)
         return None if documents is None else _json_documents(documents)
     if dialect.name == "postgresql" and isinstance(column_type, JSON):
@@ -128,7 +138,7 @@ _ENCODE = None if _make_encoder is None else _make_encoder(
 )
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
     """``json.dumps(value)``, text for text, without its three Python frames and closure."""
     if _ENCODE is None:
         return json.dumps(value)
@@ -141,9 +151,17 @@ def _json_documents(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
     def process(value: Any) -> Any:
         kind = type(value)
-        return _dumps(value) if kind is dict or kind is list else bind(value)
+        if kind is dict or kind is list:
+            return dumps(value)
+        return value.text if kind is EncodedJSON else bind(value)
 
-    return process if bind({"a": [1]}) == _dumps({"a": [1]}) else bind
+    if bind({"a": [1]}) == dumps({"a": [1]}):
+        return process
+    return lambda value: value.text if type(value) is EncodedJSON else bind(value)
+
+
+def _dumps_or_text(value: Any) -> str:
+    return value.text if type(value) is EncodedJSON else dumps(value)
 
 
 _SQLITE_STAMP = "%04d-%02d-%02d %02d:%02d:%02d.%06d"

@@ -30,7 +30,7 @@ from server.services import sync_submissions  # noqa: F401  (the built-in record
 from server.services.conflicts import conflict_json, record_conflicts
 from server.services.key_lookup import among
 from server.services.records import OpRejected, get_kind
-from server.services.row_insert import insert_rows
+from server.services.row_insert import EncodedJSON, insert_rows
 from server.services.server_clock import server_tick, wall_clock_ms
 from sync.hlc import Timestamp
 from sync.merge import merge
@@ -40,6 +40,8 @@ PUSH_INVALID = errors.register("sync.push_invalid", 400, "The push body is not v
 MAX_OPS_PER_PUSH = 1000
 # Column widths of sync_ops: longer values can never be stored, so such ops are rejected.
 _LIMITS = {"op_id": 64, "record_id": 255, "form_id": 255, "dataset": 255, "hlc": 300}
+# The stored result of nearly every applied op, encoded once.
+_CLEAN_RESULT = EncodedJSON({"conflicts": [], "error": None})
 
 
 @dataclass
@@ -321,11 +323,21 @@ def _remember(
         "actor_id": push.access.principal.actor_id, "type": op.type if op else None,
         "container": (op.form_id or op.dataset) if op else None,
         "record_id": op.record_id if op else None, "status": status, "version": version,
-        "hlc": hlc, "result": result, "created_at": utcnow(),
+        "hlc": hlc, "result": _CLEAN_RESULT if _is_clean(result) else result,
+        "created_at": utcnow(),
     }
     push.answers.append(row)
     push.known[row["op_id"]] = _Answer(row["op_id"], status, row["record_id"], version, result)
     push.last_seq = row["client_seq"] or push.last_seq
+
+
+def _is_clean(result: dict[str, Any]) -> bool:
+    """Whether `result` is exactly ``{"conflicts": [], "error": None}``, key order included."""
+    conflicts = result.get("conflicts", 0)
+    return (
+        type(result) is dict and len(result) == 2 and result.get("error", 0) is None and type(conflicts) is list
+        and not conflicts and next(iter(result)) == "conflicts"
+    )
 
 
 def _duplicate(row: SyncOp | _Answer) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from server.services.records import (
     state_from_stored,
     state_to_meta,
 )
+from server.services.row_insert import EncodedJSON
 from server.services.scope import (
     load_scope,
     location_value,
@@ -52,6 +53,8 @@ from sync.ops import Op
 from sync.records import DELETION, FieldWrite, RecordState
 
 _CACHE = "kenesh_sync_submissions"
+# The validation outcome of nearly every staged version, encoded once.
+_VALID_TEXT = EncodedJSON({"status": "valid", "issues": [], "notChecked": []})
 
 
 class SubmissionKind:
@@ -261,6 +264,8 @@ def _new_version(
     if loaded is None and _stageable(session, schema, op, document):
         record = _new_record_values(session, form, state, op, actor_id)
         values.update(instance_name=None, user_agent=None, created_at=utcnow())
+        if _plainly_valid(values["validation"]):
+            values["validation"] = _VALID_TEXT
         batch.stage(_cache(session), record, values)
         return None
     submission = _record_row(session, form, loaded, state, op, actor_id)
@@ -288,6 +293,19 @@ def _stageable(
     return (
         batch.active(_cache(session)) and schema.entity is None and not op.attachments
         and not referenced_files(document, schema)
+    )
+
+
+def _plainly_valid(validation: dict[str, Any]) -> bool:
+    """Whether `validation` is exactly ``{"status": "valid", "issues": [], "notChecked": []}``,
+    key order included (so its text is _VALID_TEXT's)."""
+    if type(validation) is not dict or len(validation) != 3:
+        return False
+    status, issues, not_checked = validation.values()
+    return (
+        list(validation) == ["status", "issues", "notChecked"] and type(status) is str
+        and status == "valid" and type(issues) is list and not issues
+        and type(not_checked) is list and not not_checked
     )
 
 
