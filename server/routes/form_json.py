@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from server.models import Form, FormDef
+from server.models import Actor, Form, FormDef
 from server.models.base import iso
 from server.policy import Access
 from server.services import forms as form_service
@@ -45,6 +45,17 @@ def form_json(form: Form, definition: FormDef | None) -> dict[str, Any]:
     }
 
 
+def actor_json(actor: Actor | None) -> dict[str, Any] | None:
+    """ODK Central's Actor shape (id, type, displayName and the three timestamps)."""
+    if actor is None:
+        return None
+    return {
+        "id": actor.id, "type": actor.type, "displayName": actor.display_name,
+        "createdAt": iso(actor.created_at), "updatedAt": iso(actor.updated_at),
+        "deletedAt": iso(actor.deleted_at),
+    }
+
+
 def form_stats(session: Session, access: Access, form: Form) -> dict[str, Any]:
     """The per-form part of the extended metadata: submission counts and the newest
     submission, of the records the caller may see."""
@@ -78,12 +89,19 @@ def view_json(
 def versions_json(
     session: Session, access: Access, form: Form, versions: list[FormDef], *, extended: bool
 ) -> list[dict[str, Any]]:
-    """Published versions of a form as JSON. Extended, each repeats the form's submission
-    stats (ODK Central's extended form, for every version), so they are computed once."""
+    """Published versions of a form as JSON. Extended, each is ODK Central's extended version
+    (excelContentType, and the actor who published it as publishedBy, or null when the audit
+    log does not say) plus what the extended read of that version gives: the form's submission
+    stats, computed once for all of them."""
     if not extended:
         return [form_json(form, definition) for definition in versions]
     stats = form_stats(session, access, form)
-    return [extended_json(session, access, form, definition, stats) for definition in versions]
+    publishers = form_service.version_publishers(session, form, versions)
+    return [
+        extended_json(session, access, form, definition, stats)
+        | {"publishedBy": actor_json(publishers.get(definition.id or 0))}
+        for definition in versions
+    ]
 
 
 def json_response(data: Any, status_code: int = 200) -> JSONResponse:

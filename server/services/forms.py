@@ -17,9 +17,10 @@ from forms.schema import FormSchema
 from forms.schema_json import schema_from_json
 from server import errors
 from server.errors import Problem
-from server.models import Form, FormDef, Project
+from server.models import Actor, Audit, Form, FormDef, Project
 
 EMPTY_VERSION_TOKEN = "___"  # how ODK Central's URLs spell the empty version string
+PUBLISH_ACTION = "form.update.publish"
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,37 @@ def list_versions(session: Session, form: Form) -> list[FormDef]:
             .order_by(col(FormDef.published_at).desc(), col(FormDef.id).desc())
         )
     )
+
+
+def version_publishers(
+    session: Session, form: Form, versions: list[FormDef]
+) -> dict[int, Actor]:
+    """Who published each version (definition id -> actor), from the audit log in one query,
+    as ODK Central reads it: a publication's row names the new definition (newDefId).
+    Publishing at creation (POST …/forms?publish=true) is audited without it, so that row
+    stands for the form's first version when nothing else names it."""
+    target = f"project:{form.project_id}/form:{form.xml_form_id}"
+    rows = session.exec(
+        select(Audit.details, Audit.logged_at, Actor)
+        .join(Actor, col(Actor.id) == col(Audit.actor_id))
+        .where(Audit.action == PUBLISH_ACTION, Audit.target == target)
+        .order_by(col(Audit.logged_at), col(Audit.id))
+    ).all()
+    publishers: dict[int, Actor] = {}
+    at_creation: Actor | None = None
+    for details, logged_at, actor in rows:
+        def_id = (details or {}).get("newDefId")
+        if isinstance(def_id, int):
+            publishers[def_id] = actor
+        elif at_creation is None and logged_at >= form.created_at:
+            # The earliest one since this form was made: an older, deleted form with the
+            # same xmlFormId shares the target but was created (and audited) before.
+            at_creation = actor
+    if at_creation is not None and versions:
+        first = min(versions, key=lambda definition: definition.id or 0)
+        assert first.id is not None
+        publishers.setdefault(first.id, at_creation)
+    return publishers
 
 
 def list_forms(
