@@ -96,7 +96,7 @@ def versions_json(
     if not extended:
         return [form_json(form, definition) for definition in versions]
     stats = form_stats(session, access, form)
-    publishers = form_service.version_publishers(session, form, versions)
+    publishers = form_service.version_publishers(session, form)
     return [
         extended_json(session, access, form, definition, stats)
         | {"publishedBy": actor_json(publishers.get(definition.id or 0))}

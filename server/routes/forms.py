@@ -108,8 +108,9 @@ def _create_in_transaction(
         audit_form(session, access, "form.create", form.project_id, form.xml_form_id,
                    request_id=request_id)
         if publish:
+            # As Central writes it (and as the draft publication does): the new definition's id.
             audit_form(session, access, "form.update.publish", form.project_id,
-                       form.xml_form_id, request_id=request_id)
+                       form.xml_form_id, {"newDefId": view.definition.id}, request_id)
         uow.commit()
         return form_json(view.form, view.definition)
     finally:

@@ -108,34 +108,23 @@ def list_versions(session: Session, form: Form) -> list[FormDef]:
     )
 
 
-def version_publishers(
-    session: Session, form: Form, versions: list[FormDef]
-) -> dict[int, Actor]:
+def version_publishers(session: Session, form: Form) -> dict[int, Actor]:
     """Who published each version (definition id -> actor), from the audit log in one query,
-    as ODK Central reads it: a publication's row names the new definition (newDefId).
-    Publishing at creation (POST …/forms?publish=true) is audited without it, so that row
-    stands for the form's first version when nothing else names it."""
+    as ODK Central reads it: a publication's row names the new definition (newDefId). Rows
+    written before 2026-11-30 for a publication at creation name none: those versions show
+    no publisher."""
     target = f"project:{form.project_id}/form:{form.xml_form_id}"
     rows = session.exec(
-        select(Audit.details, Audit.logged_at, Actor)
+        select(Audit.details, Actor)
         .join(Actor, col(Actor.id) == col(Audit.actor_id))
         .where(Audit.action == PUBLISH_ACTION, Audit.target == target)
         .order_by(col(Audit.logged_at), col(Audit.id))
     ).all()
     publishers: dict[int, Actor] = {}
-    at_creation: Actor | None = None
-    for details, logged_at, actor in rows:
+    for details, actor in rows:
         def_id = (details or {}).get("newDefId")
         if isinstance(def_id, int):
             publishers[def_id] = actor
-        elif at_creation is None and logged_at >= form.created_at:
-            # The earliest one since this form was made: an older, deleted form with the
-            # same xmlFormId shares the target but was created (and audited) before.
-            at_creation = actor
-    if at_creation is not None and versions:
-        first = min(versions, key=lambda definition: definition.id or 0)
-        assert first.id is not None
-        publishers.setdefault(first.id, at_creation)
     return publishers
 
 
