@@ -79,6 +79,14 @@ def serve(
         get_settings().resolved_secret_key()
     except (OSError, ValueError) as exc:
         raise _fail(f"cannot use the secret key: {exc}") from None
+    from server.serve import PortInUse, reuse_port_supported, serve_workers
+
+    if workers > 1 and reuse_port_supported():
+        try:
+            serve_workers(host, port, workers)
+        except PortInUse as exc:
+            raise _fail(f"cannot listen: {exc.strerror}") from None
+        return
     uvicorn.run(
         "server.app:create_app",
         factory=True,
