@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import text
+from sqlalchemy import String, any_, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from server import errors
@@ -28,7 +30,6 @@ from server.models.base import utcnow
 from server.policy import Access
 from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
 from server.services.conflicts import conflict_json, record_conflicts
-from server.services.key_lookup import among
 from server.services.records import OpRejected, get_kind
 from server.services.row_insert import EncodedJSON, insert_rows
 from server.services.server_clock import server_tick, wall_clock_ms
@@ -147,10 +148,21 @@ def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dic
     ids = {i for i in ids if isinstance(i, str) and 0 < len(i) <= _LIMITS["op_id"]}
     if not ids:
         return {}
-    rows = session.exec(select(SyncOp).where(
-        SyncOp.project_id == project_id, among(session, col(SyncOp.op_id), sorted(ids))
-    ))
+    params = {"project_id": project_id, "ids": sorted(ids)}
+    rows = session.exec(_known_ops_query(session.get_bind().dialect.name), params=params)
     return {row.op_id: row for row in rows}
+
+
+@cache
+def _known_ops_query(dialect: str) -> Any:
+    # Built once: every batch asks it, and building the statement (and its cache key) cost
+    # more than running it. The ids are one array on PostgreSQL (see key_lookup).
+    op_id = col(SyncOp.op_id)
+    wanted = (
+        op_id == any_(bindparam("ids", type_=ARRAY(String))) if dialect == "postgresql"
+        else op_id.in_(bindparam("ids", expanding=True))
+    )
+    return select(SyncOp).where(SyncOp.project_id == bindparam("project_id"), wanted)
 
 
 def _uploaded_blobs(session: Session, raw_ops: Sequence[Any]) -> set[str]:
