@@ -2,8 +2,8 @@
 
 uvicorn's workers share one listening socket, and whichever worker wakes first accepts every
 connection waiting on it. Phones and proxies keep their connections open, so a burst of them
-can all land on one worker while the other idles: measured on 2026-11-30, eight keep-alive
-clients of the OpenRosa benchmark went, every time, to a single worker of two. Here each worker
+can all land on one worker while the other idles: on 2026-11-30 the eight keep-alive clients
+of the OpenRosa benchmark went to a single worker of two in each of three runs. Here each worker
 binds its own socket with SO_REUSEPORT and the kernel spreads new connections over them.
 
 This module supervises the workers as uvicorn's supervisor would: a worker that dies is
@@ -104,7 +104,6 @@ def _worker(host: str, port: int) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(2048)
-    sock.set_inheritable(True)
     config = uvicorn.Config(APP, factory=True, access_log=False, log_level="warning")
     uvicorn.Server(config).run(sockets=[sock])
 

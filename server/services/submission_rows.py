@@ -82,6 +82,7 @@ def _slot_insert() -> Any:
     return insert(SubmissionAttachment.__table__)  # type: ignore[attr-defined]
 
 
+@cache
 def _columns(model: Any) -> list[str]:
     # Every column but the generated id; the CTE below sets the ones it derives itself.
     derived = {"submission_id", "change_seq"}
