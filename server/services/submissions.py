@@ -153,10 +153,11 @@ def receive_openrosa(
         from server.services.submission_edits import apply_edit
 
         return apply_edit(session, incoming, access)
-    if target.existing_def_id is None:
+    existing = None
+    if target.existing_def_id is not None:
+        existing = session.get(SubmissionDef, target.existing_def_id)
+    if existing is None:  # new (or purged from the trash in between: its instanceID is free)
         return create_submission(session, incoming)
-    existing = session.get(SubmissionDef, target.existing_def_id)
-    assert existing is not None  # versions are never deleted (a purge takes the whole form)
     from server.services.submission_edits import resend
 
     return resend(session, form, existing, xml, files, access)

@@ -95,3 +95,24 @@ def test_a_photo_already_stored_is_shared_and_a_new_one_is_added(client, engine,
     with engine.connect() as conn:
         shared = "SELECT count(DISTINCT blob_id) FROM submission_attachments"
         assert conn.execute(text(shared)).scalar() == 2
+
+
+def test_a_version_purged_after_the_target_was_read_leaves_a_new_submission(
+    client, engine, odk, monkeypatch
+) -> None:
+    # The target query saw the instanceID; a purge of the trash removed that version before
+    # it was loaded. The instanceID is free again: the submission is created, not a 500.
+    import dataclasses
+
+    from server.services import submissions
+
+    read = submissions.target_definition
+
+    def stale(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return dataclasses.replace(read(*args, **kwargs), existing_def_id=987654)
+
+    monkeypatch.setattr(submissions, "target_definition", stale)
+    instance_id = f"uuid:{uuid.uuid4()}"
+    _post(client, odk, instance_xml(instance_id=instance_id))
+    url = f"/v1/projects/{odk.project_id}/forms/open_day/submissions/{instance_id}"
+    assert client.get(url, headers=odk.manager).json()["instanceId"] == instance_id
