@@ -73,7 +73,7 @@ def extended_json(
     data.update(form_stats(session, access, form) if stats is None else stats)
     data["excelContentType"] = definition.xlsx_content_type if definition else None
     data["publicLinks"] = 0
-    data["createdBy"] = None
+    data["createdBy"] = actor_json(form_service.form_creator(session, form))
     return data
 
 

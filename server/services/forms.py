@@ -108,6 +108,11 @@ def list_versions(session: Session, form: Form) -> list[FormDef]:
     )
 
 
+def form_creator(session: Session, form: Form) -> Actor | None:
+    """The actor who created the form (ODK Central's createdBy), if it is still stored."""
+    return session.get(Actor, form.created_by) if form.created_by is not None else None
+
+
 def version_publishers(session: Session, form: Form) -> dict[int, Actor]:
     """Who published each version (definition id -> actor), from the audit log in one query,
     as ODK Central reads it: a publication's row names the new definition (newDefId). Rows

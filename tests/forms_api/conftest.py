@@ -114,3 +114,7 @@ def app_user(client: Any, engine: Engine, project_id: int) -> Callable[..., Api]
         return Api(client, bearer(key))
 
     return make
+
+
+# ODK Central's Actor shape, as createdBy and publishedBy give it.
+ACTOR_KEYS = ("id", "type", "displayName", "createdAt", "updatedAt", "deletedAt")

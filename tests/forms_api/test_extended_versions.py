@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from tests.factories import headers_for, make_user
-from tests.forms_api.conftest import Api, forms_url, xlsform
+from tests.forms_api.conftest import ACTOR_KEYS, Api, forms_url, xlsform
 
 EXTENDED = {"X-Extended-Metadata": "true"}
 # (instanceID, form version, village), sent in this order: the newest is out of the
@@ -83,11 +83,14 @@ def test_each_version_carries_the_forms_stats_of_every_record_for_a_manager(
     versions = _versions(manager, project_id)
     assert [v["version"] for v in versions] == ["2", "1"]
     created = _created_at(manager, project_id)
+    # The manager uploaded the form: ODK Central's createdBy is that actor.
+    creator = {key: manager.get("/v1/users/current").json()[key] for key in ACTOR_KEYS}
     for entry in versions:
         assert entry["submissions"] == 3
         assert entry["reviewStates"] == {"received": 2, "hasIssues": 1, "edited": 0}
         assert entry["lastSubmission"] == created["uuid:v2-kulundu"]
-        assert entry["publicLinks"] == 0 and entry["createdBy"] is None
+        assert entry["publicLinks"] == 0
+        assert entry["createdBy"] == creator
         assert entry["excelContentType"] == "text/markdown"
 
 

@@ -7,12 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.forms_api.conftest import MARKDOWN, XLSX, Api, forms_url, xlsform, xlsx_form
+from tests.forms_api.conftest import ACTOR_KEYS, MARKDOWN, XLSX, Api, forms_url, xlsform, xlsx_form
 
 EXTENDED = {"X-Extended-Metadata": "true"}
-ACTOR_KEYS = ("id", "type", "displayName", "createdAt", "updatedAt", "deletedAt")
-
-
 def _actor(api: Api) -> dict[str, Any]:
     user = api.get("/v1/users/current").json()
     return {key: user[key] for key in ACTOR_KEYS}
