@@ -185,7 +185,7 @@ require = authorize  # the contract's other name for it
 
 
 def _project_live(session: Session, principal: Principal, project_id: int) -> bool:
-    if principal.kind == "app_user" and principal.project_live is not None:
+    if principal.is_app_user and principal.project_live is not None:
         # Read with the key: an app user reaches only its own project (others are a 404).
         return principal.project_id == project_id and principal.project_live
     params = {"project_id": project_id}

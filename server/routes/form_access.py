@@ -13,7 +13,7 @@ from sqlmodel import Session
 from server.models import Blob, Form, FormDef, Submission
 from server.policy import Access, authorize_form_definition
 from server.services import forms as form_service
-from server.services.audit import record_audit
+from server.services.audit import form_target, record_audit
 from server.services.form_upload import Upload
 from server.services.scope import submission_scope
 from server.services.submissions import get_submission
@@ -56,7 +56,7 @@ def audit_form(
     details: dict[str, Any] | None = None, request_id: str | None = None,
 ) -> None:
     """Put the caller's `action` on the form on the record (target project:…/form:…)."""
-    target = f"project:{project_id}/form:{xml_form_id}"
+    target = form_target(project_id, xml_form_id)
     record_audit(session, access.principal.actor_id, action, target, details, request_id)
 
 

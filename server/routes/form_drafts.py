@@ -21,7 +21,7 @@ from server.routes.form_definitions import add_definition_routes, draft_view
 from server.routes.form_json import json_response
 from server.services import form_lifecycle, form_media
 from server.services import forms as form_service
-from server.services.audit import request_id_of
+from server.services.audit import FORM_PUBLISH, request_id_of
 from server.services.blobs import ensure_blob
 from server.services.form_upload import PreparedDefinition, prepare_definition
 from server.storage import BlobTooLarge, StoredBlob, store_async_stream
@@ -75,7 +75,7 @@ def publish_draft(
     """Publish the draft, optionally setting its version (the stored XForm is rewritten)."""
     form = form_service.get_form(uow.session, projectId, xmlFormId)
     definition = form_lifecycle.publish_draft(uow.session, form, version or None)
-    audit_form(uow.session, access, "form.update.publish", projectId, xmlFormId,
+    audit_form(uow.session, access, FORM_PUBLISH, projectId, xmlFormId,
                {"newDefId": definition.id, "version": definition.version}, request_id_of(request))
     uow.commit()
     return json_response(SUCCESS)

@@ -36,7 +36,7 @@ from server.routes.form_json import (
 )
 from server.services import form_lifecycle
 from server.services import forms as form_service
-from server.services.audit import request_id_of
+from server.services.audit import FORM_PUBLISH, request_id_of
 from server.services.form_upload import PreparedDefinition, prepare_definition
 
 router = APIRouter(prefix=V1, tags=["forms"])
@@ -109,7 +109,7 @@ def _create_in_transaction(
                    request_id=request_id)
         if publish:
             # As Central writes it (and as the draft publication does): the new definition's id.
-            audit_form(session, access, "form.update.publish", form.project_id,
+            audit_form(session, access, FORM_PUBLISH, form.project_id,
                        form.xml_form_id, {"newDefId": view.definition.id}, request_id)
         uow.commit()
         return form_json(view.form, view.definition)

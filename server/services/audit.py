@@ -13,9 +13,16 @@ from server.db import unit_of_work
 from server.models import Audit
 from server.models.base import iso
 
+# A form version's publication, under ODK Central's name (its details name newDefId).
+FORM_PUBLISH = "form.update.publish"
 # Actions ODK Central writes under another name than the one Kenesh documents: rows keep
 # Central's name (its tools and webhooks know that one), and a filter by either finds them.
-ACTION_ALIASES = {"form.publish": "form.update.publish"}
+ACTION_ALIASES = {"form.publish": FORM_PUBLISH}
+
+
+def form_target(project_id: int, xml_form_id: str) -> str:
+    """The audit target of a form: rows about it are written and found under this."""
+    return f"project:{project_id}/form:{xml_form_id}"
 
 
 def record_audit(

@@ -18,9 +18,9 @@ from forms.schema_json import schema_from_json
 from server import errors
 from server.errors import Problem
 from server.models import Actor, Audit, Form, FormDef, Project
+from server.services.audit import FORM_PUBLISH, form_target
 
 EMPTY_VERSION_TOKEN = "___"  # how ODK Central's URLs spell the empty version string
-PUBLISH_ACTION = "form.update.publish"
 
 
 @dataclass(frozen=True)
@@ -118,11 +118,11 @@ def version_publishers(session: Session, form: Form) -> dict[int, Actor]:
     as ODK Central reads it: a publication's row names the new definition (newDefId). Rows
     written before 2026-11-30 for a publication at creation name none: those versions show
     no publisher."""
-    target = f"project:{form.project_id}/form:{form.xml_form_id}"
+    target = form_target(form.project_id, form.xml_form_id)
     rows = session.exec(
         select(Audit.details, Actor)
         .join(Actor, col(Actor.id) == col(Audit.actor_id))
-        .where(Audit.action == PUBLISH_ACTION, Audit.target == target)
+        .where(Audit.action == FORM_PUBLISH, Audit.target == target)
         .order_by(col(Audit.logged_at), col(Audit.id))
     ).all()
     publishers: dict[int, Actor] = {}
