@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from forms.instance import ParsedInstance
 from server import errors
 from server.errors import Problem
 from server.models import Form, Submission, SubmissionDef
@@ -37,6 +36,7 @@ from server.services.submissions import (
     fill_attachments,
     find_definition,
     get_submission,
+    known_version,
     parse_submission_xml,
 )
 
@@ -76,7 +76,7 @@ def _edit(
     edit already made tops up its files."""
     form, parsed, xml = incoming.form, incoming.parsed, incoming.xml
     submission = None if previous is None else session.get(Submission, previous.submission_id)
-    resent = _resent_edit(session, form, parsed, previous) if resends else None
+    resent = _resent_edit(session, incoming, previous) if resends else None
     if previous is None or submission is None or not (
         (resent is not None and _own_version(access, resent))
         or submission_in_scope(session, access, form, submission)
@@ -91,7 +91,7 @@ def _edit(
             raise Problem(SUBMISSION_XML_CONFLICT)
         fill_attachments(session, resent, incoming.files)
         return Receipt(submission, resent, created=False)
-    if find_definition(session, form, parsed.instance_id or "") is not None:
+    if known_version(session, incoming.target) is not None:
         raise Problem(SUBMISSION_EXISTS)
     return add_version(session, previous, incoming)
 
@@ -128,12 +128,12 @@ def _own_version(access: Access, version: SubmissionDef) -> bool:
 
 
 def _resent_edit(
-    session: Session, form: Form, parsed: ParsedInstance, previous: SubmissionDef | None
+    session: Session, incoming: IncomingVersion, previous: SubmissionDef | None
 ) -> SubmissionDef | None:
     """The current version this request repeats, when it already replaced `previous`."""
     if previous is None or previous.current:
         return None
-    usurper = find_definition(session, form, parsed.instance_id or "")
+    usurper = known_version(session, incoming.target)
     if usurper is None or not usurper.current or usurper.submission_id != previous.submission_id:
         return None
     return usurper

@@ -153,9 +153,7 @@ def receive_openrosa(
         from server.services.submission_edits import apply_edit
 
         return apply_edit(session, incoming, access)
-    existing = None
-    if target.existing_def_id is not None:
-        existing = session.get(SubmissionDef, target.existing_def_id)
+    existing = known_version(session, target)
     if existing is None:  # new (or purged from the trash in between: its instanceID is free)
         return create_submission(session, incoming)
     from server.services.submission_edits import resend
@@ -189,6 +187,14 @@ def receive_rest(
     if target.existing_def_id is not None:
         raise Problem(SUBMISSION_EXISTS)
     return create_submission(session, IncomingVersion(target, parsed, xml, {}, sender))
+
+
+def known_version(session: Session, target: SubmissionTarget) -> SubmissionDef | None:
+    """The version of the target form that already has the submission's instanceID, as the
+    target query found it (None also when a purge removed it since)."""
+    if target.existing_def_id is None:
+        return None
+    return session.get(SubmissionDef, target.existing_def_id)
 
 
 def find_definition(session: Session, form: Form, instance_id: str) -> SubmissionDef | None:
