@@ -95,8 +95,7 @@ def draw_change_number(session: Session) -> int:
     drawn = _drawn_here(session)
     if drawn is None:
         drawn = next_change_number(session)
-        session.info[_DRAWN] = (session.get_transaction(), drawn)
-        _stamp_at_commit(session)
+        adopt_change_number(session, drawn)
     return drawn
 
 

@@ -347,8 +347,8 @@ def _is_clean(result: dict[str, Any]) -> bool:
     """Whether `result` is exactly ``{"conflicts": [], "error": None}``, key order included."""
     conflicts = result.get("conflicts", 0)
     return (
-        type(result) is dict and len(result) == 2 and result.get("error", 0) is None and type(conflicts) is list
-        and not conflicts and next(iter(result)) == "conflicts"
+        type(result) is dict and len(result) == 2 and result.get("error", 0) is None
+        and type(conflicts) is list and not conflicts and next(iter(result)) == "conflicts"
     )
 
 
