@@ -4,7 +4,6 @@ email and password) to a Principal, in ODK Central's order: the URL's key first,
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -16,6 +15,7 @@ from server.auth.basic import Transport, resolve_basic
 from server.auth.principal import Principal
 from server.auth.tokens import is_app_user_key, read_session_jwt
 from server.db import unit_of_work
+from server.driver_sql import DriverStatement, compiled_for
 from server.errors import Problem
 from server.models import Actor, AppUser, AuthSession, Project, User
 from server.models.base import utcnow
@@ -106,7 +106,7 @@ def _from_bearer_key(session: Session, key: str) -> Principal:
 
 def _app_user_by_key(session: Session, key: str) -> tuple[bool, Principal] | None:
     """(revoked?, principal) for a stored key; deleting the app user revokes its key too."""
-    row = session.exec(_app_user_key_query(), params={"key": key}).first()
+    row = compiled_for(_KEY_LOOKUPS, _app_user_key_query, session).first(session, {"key": key})
     if row is None:
         return None
     revoked_at, actor_id, display_name, deleted_at, project_id, project_deleted_at = row
@@ -118,8 +118,10 @@ def _app_user_by_key(session: Session, key: str) -> tuple[bool, Principal] | Non
     return revoked_at is not None or deleted_at is not None, principal
 
 
-@cache
-def _app_user_key_query() -> Any:
+_KEY_LOOKUPS: dict[str, DriverStatement] = {}
+
+
+def _app_user_key_query(_dialect: str) -> Any:
     # Only the columns a principal needs, and built once: this runs on every phone request, and
     # building the statement costs more than running it. The project's deletion comes along, so
     # that the policy gate knows the app user's project is live without a second round trip.

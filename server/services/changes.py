@@ -13,8 +13,12 @@ SQLite's BEGIN IMMEDIATE already serialises writers, so the same code is trivial
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event, text
 from sqlmodel import Session
+
+from server.driver_sql import DriverStatement, compiled_for
 
 _TOUCHED = "kenesh_touched"
 _DRAWN = "kenesh_drawn_change_number"
@@ -119,13 +123,19 @@ def _drawn_here(session: Session) -> int | None:
 
 def next_change_number(session: Session) -> int:
     """Increment the counter (taking its row lock until commit) and return the new value."""
-    value = session.execute(
-        text("UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value")
-    ).scalar()
+    drawn = compiled_for(_INCREMENT, _increment, session).first(session, {})
+    value = None if drawn is None else drawn[0]
     if value is None:  # an empty table (a database migrated before the seed row existed)
         session.execute(text("INSERT INTO change_counter (id, value) VALUES (1, 1)"))
         value = 1
     return int(value)
+
+
+_INCREMENT: dict[str, DriverStatement] = {}
+
+
+def _increment(_dialect: str) -> Any:
+    return text("UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value")
 
 
 def _expanding(name: str):  # type: ignore[no-untyped-def]

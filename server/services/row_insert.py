@@ -20,10 +20,11 @@ from json.encoder import c_make_encoder as _make_encoder  # type: ignore[attr-de
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Table, bindparam, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
+from server.driver_sql import DriverStatement
 from server.models.base import UTCDateTime
 
 _DEFAULT_ENCODER = JSONEncoder()
@@ -43,31 +44,35 @@ def insert_row(session: Session, row: SQLModel) -> None:
     """INSERT a new model object by one statement and attach it to the session as persistent.
 
     A flush costs about half again what its INSERT does (it sorts the session's objects and
-    collects their changes); a hot path that writes a few known rows needs none of that. The
-    object then is as if it had been loaded: its generated id set, later changes tracked.
-    Rows it refers to must be in the database already (nothing pending is flushed first).
+    collects their changes); a hot path that writes a few known rows needs none of that, and
+    the driver runs the statement (server.driver_sql). The object then is as if it had been
+    loaded: its generated id set, later changes tracked. Rows it refers to must be in the
+    database already (nothing pending is flushed first).
     """
     if row in session:
         session.expunge(row)  # pending: it is inserted here, not by a later flush
-    statement, columns, generated = _insert_of(type(row).__table__)  # type: ignore[attr-defined]
-    values = {name: getattr(row, name) for name in columns}
-    result = session.connection().execute(statement, values)
+    table = type(row).__table__  # type: ignore[attr-defined]
+    statement, columns, generated = _insert_of(table, session.get_bind().dialect)
+    inserted = statement.first(session, {name: getattr(row, name) for name in columns})
     if generated is not None:
-        setattr(row, generated, result.scalar_one())
+        assert inserted is not None
+        setattr(row, generated, inserted[0])
     make_transient_to_detached(row)
     session.add(row)
 
 
 @cache
-def _insert_of(table: Table) -> tuple[Any, tuple[str, ...], str | None]:
+def _insert_of(table: Table, dialect: Any) -> tuple[DriverStatement, tuple[str, ...], str | None]:
     # Built once per table: the statement, the columns it sets, and the generated key if any.
     key = list(table.primary_key.columns)
     generated = key[0].key if len(key) == 1 and key[0].autoincrement in (True, "auto") else None
     columns = tuple(c.key for c in table.columns if c.key != generated)
-    statement = insert(table)
+    statement = insert(table).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in columns}
+    )
     if generated is not None:
         statement = statement.returning(table.c[generated])
-    return statement, columns, generated
+    return DriverStatement(statement, dialect), columns, generated
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from functools import cache
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
+from server.driver_sql import DriverStatement, compiled_for
 from sync.hlc import MAX_COUNTER, MAX_WALL_MS, ClockOverflowError, Timestamp
 
 SERVER_NODE = "server"
@@ -45,8 +45,8 @@ def server_tick(
         "rwall": latest.wall_ms if latest is not None else -1,
         "rcounter": latest.counter if latest is not None else -1,
     }
-    statement = _advance_statement(session.get_bind().dialect.name)
-    row = session.execute(statement, params).first()
+    statement = compiled_for(_ADVANCE, _advance_statement, session)
+    row = statement.first(session, params)
     if row is None:
         # A database emptied by hand (or by a test's cleanup): the clock restarts from physical
         # time. Concurrent first writers race here, so the row is created idempotently and
@@ -57,7 +57,7 @@ def server_tick(
                 "ON CONFLICT (id) DO NOTHING"
             )
         )
-        row = session.execute(statement, params).first()
+        row = statement.first(session, params)
     assert row is not None
     wall, counter = int(row[0]), int(row[1])
     if counter > MAX_COUNTER:
@@ -71,7 +71,9 @@ def server_tick(
     return Timestamp(wall, counter, SERVER_NODE)
 
 
-@cache
+_ADVANCE: dict[str, DriverStatement] = {}
+
+
 def _advance_statement(dialect: str) -> Any:
     # Clock.receive's rule in SQL; in SET, wall_ms and counter are the stored (old) values.
     largest = "greatest" if dialect == "postgresql" else "max"

@@ -19,6 +19,7 @@ from sqlalchemy import ARRAY, Integer, String, bindparam, func, insert, select, 
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
+from server.driver_sql import DriverStatement, compiled_for
 from server.models import Submission, SubmissionAttachment, SubmissionDef
 from server.models.changes import ChangeCounter
 from server.services.changes import adopt_change_number, draw_change_number, mark_changed
@@ -50,9 +51,11 @@ def insert_new_submission(
         slot_blobs=[blob for _, blob in slots],
         slot_positions=list(range(len(slots))),
     )
-    submission_id, definition_id, drawn = session.connection().execute(
-        _new_submission_statement(), params
-    ).one()
+    inserted = compiled_for(_NEW_SUBMISSION, _new_submission_statement, session).first(
+        session, params
+    )
+    assert inserted is not None
+    submission_id, definition_id, drawn = inserted
     submission.id, definition.id = submission_id, definition_id
     definition.submission_id = submission_id
     submission.change_seq = drawn
@@ -89,8 +92,10 @@ def _columns(model: Any) -> list[str]:
     return [c.key for c in model.__table__.columns if c.key != "id" and c.key not in derived]
 
 
-@cache
-def _new_submission_statement() -> Any:
+_NEW_SUBMISSION: dict[str, DriverStatement] = {}
+
+
+def _new_submission_statement(_dialect: str) -> Any:
     # Built once (building and compiling it costs more than running it); the attachment slots
     # come as three arrays, so that the statement is the same whatever their number.
     submissions, versions = Submission.__table__, SubmissionDef.__table__  # type: ignore[attr-defined]

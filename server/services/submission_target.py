@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from sqlalchemy import ARRAY, String, bindparam, cast, exists, func, null
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from forms.instance import ParsedInstance
 from server import errors
+from server.driver_sql import DriverStatement, attached, compiled_for
 from server.errors import Problem
 from server.models import Blob, Form, FormAssignment, FormDef, ProjectScope, SubmissionDef
 from server.services.forms import EMPTY_VERSION_TOKEN
@@ -51,16 +50,17 @@ def target_definition(
         "project_id": project_id, "xml_form_id": parsed.form_id or "", "version": wanted,
         "actor_id": actor_id, "instance_id": parsed.instance_id or "", "shas": list(shas),
     }
-    query = _target_query(session.get_bind().dialect.name)
-    row = session.exec(query, params=params).first()
-    form = None if row is None else row[0]
-    if form is None or form.current_def_id is None:
+    row = compiled_for(_TARGETS, _target_query, session).first(session, params)
+    if row is None or row[_FORM_COLUMNS.index("current_def_id")] is None:
         raise Problem(errors.NOT_FOUND, f"Form {parsed.form_id!r} does not exist in this project.")
     if version is None:
         raise Problem(errors.NOT_FOUND, "The submission has no version attribute on its root.")
-    form_def, assigned, existing_def_id, scope_field, blobs = row[1:]
-    if form_def is None:
+    form = attached(session, Form, dict(zip(_FORM_COLUMNS, row, strict=False)))
+    def_values = row[len(_FORM_COLUMNS) : len(_FORM_COLUMNS) + len(_DEF_COLUMNS)]
+    if def_values[0] is None:  # no published version of that name
         raise Problem(errors.NOT_FOUND, f"Form {form.xml_form_id!r} has no version {version!r}.")
+    form_def = attached(session, FormDef, dict(zip(_DEF_COLUMNS, def_values, strict=True)))
+    assigned, existing_def_id, scope_field, blobs = row[len(_FORM_COLUMNS) + len(_DEF_COLUMNS) :]
     known = dict(_sha_and_id(entry) for entry in blobs or ())
     return SubmissionTarget(form, form_def, bool(assigned), existing_def_id, scope_field, known)
 
@@ -70,10 +70,17 @@ def _sha_and_id(entry: str) -> tuple[str, int]:
     return sha, int(blob_id)
 
 
-@cache
+# Every column of the form, and of its version but the XForm and its schema (tens of kB each,
+# loaded if read: load_schema knows the schema by row); the driver runs the statement.
+_FORM_COLUMNS = [column.key for column in Form.__table__.columns]  # type: ignore[attr-defined]
+_DEF_COLUMNS = [
+    column.key for column in FormDef.__table__.columns  # type: ignore[attr-defined]
+    if column.key not in ("xml", "form_schema")
+]
+_TARGETS: dict[str, DriverStatement] = {}
+
+
 def _target_query(dialect: str) -> Any:
-    # Built once: building the statement costs several times what running it does. The XForm
-    # and its schema (tens of kB each) are not loaded: load_schema knows the schema by row.
     published = (
         (col(FormDef.form_id) == Form.id)
         & (FormDef.version == bindparam("version"))
@@ -98,7 +105,9 @@ def _target_query(dialect: str) -> Any:
         )
     return (
         select(  # type: ignore[call-overload]
-            Form, FormDef, assigned.label("assigned"),
+            *(Form.__table__.c[name] for name in _FORM_COLUMNS),  # type: ignore[attr-defined]
+            *(FormDef.__table__.c[name] for name in _DEF_COLUMNS),  # type: ignore[attr-defined]
+            assigned.label("assigned"),
             existing.scalar_subquery().label("existing_def_id"),
             scope_field.scalar_subquery().label("scope_field"),
             known_blobs.label("known_blobs"),
@@ -109,5 +118,4 @@ def _target_query(dialect: str) -> Any:
             Form.xml_form_id == bindparam("xml_form_id"),
             col(Form.deleted_at).is_(None),
         )
-        .options(defer(FormDef.xml), defer(FormDef.form_schema))  # type: ignore[arg-type]
     )
