@@ -28,7 +28,7 @@ from server import errors
 from server.auth.principal import Principal
 from server.errors import Problem
 from server.models import Form, FormDef, Submission, SubmissionAttachment, SubmissionDef
-from server.models.base import utcnow
+from server.models.base import new_row, utcnow
 from server.policy import Access, authorize, authorize_form
 from server.services.blobs import ensure_blob_id
 from server.services.changes import mark_changed
@@ -247,7 +247,8 @@ def create_submission(session: Session, incoming: IncomingVersion) -> Receipt:
     """A new logical submission with its first version."""
     form, parsed, sender = incoming.form, incoming.parsed, incoming.sender
     schema = load_schema(incoming.form_def)
-    submission = Submission(
+    submission = new_row(
+        Submission,
         project_id=form.project_id,
         form_id=form.id or 0,
         instance_id=parsed.instance_id or "",
@@ -298,7 +299,8 @@ def _new_definition(
     scope_field = incoming.target.scope_field
     document = reading.document
     parsed, sender = incoming.parsed, incoming.sender
-    definition = SubmissionDef(
+    definition = new_row(
+        SubmissionDef,
         submission_id=submission.id or 0,
         form_id=submission.form_id,
         form_def_id=incoming.form_def.id or 0,
