@@ -31,7 +31,7 @@ M = TypeVar("M")
 class DriverStatement:
     """One statement compiled for one dialect, ready to run on the driver's connection."""
 
-    __slots__ = ("sql", "binds", "positional", "results", "returns_rows")
+    __slots__ = ("sql", "binds", "names", "processed", "positional", "results", "returns_rows")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -55,20 +55,24 @@ class DriverStatement:
             for name in names
             for bind in (compiled.binds[name],)
         ]
+        self.names = [name for name, *_ in self.binds]
+        self.processed = [
+            (position, process)
+            for position, (*_, process) in enumerate(self.binds)
+            if process is not None
+        ]
         self.results: list[Processor] = [
             column_type.dialect_impl(dialect).result_processor(dialect, None)
             for *_, column_type in compiled._result_columns
         ]
 
     def _parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        values = (
-            (name, value if process is None else process(value))
-            for name, key, fixed, process in self.binds
-            for value in (fixed if key is None else params[key],)
-        )
+        values = [fixed if key is None else params[key] for _, key, fixed, _ in self.binds]
+        for position, process in self.processed:
+            values[position] = process(values[position])
         if self.positional:
-            return [value for _, value in values]
-        return dict(values)
+            return values
+        return dict(zip(self.names, values, strict=True))
 
     def _row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         if not self.results:  # a text() statement: its values come as the driver gives them

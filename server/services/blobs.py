@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -11,7 +11,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from server.driver_sql import DriverStatement, compiled_for
 from server.models import Blob
+from server.models.base import new_row
 from server.storage import StoredBlob
 
 
@@ -30,34 +32,40 @@ def ensure_blob_id(session: Session, stored: StoredBlob, content_type: str | Non
     good as ours, is read once it is committed.
     """
     params = {"sha256": stored.sha256}
-    found = session.exec(_blob_id_query(), params=params).first()
+    lookup = compiled_for(_LOOKUPS, _blob_id_query, session)
+    found = lookup.first(session, params)
     if found is not None:
-        return int(found)
-    row = Blob(
-        sha256=stored.sha256, md5=stored.md5, size=stored.size,
+        return int(found[0])
+    row = new_row(
+        Blob, sha256=stored.sha256, md5=stored.md5, size=stored.size,
         content_type=content_type, path=stored.path,
     )
-    statement, columns = _insert_new_blob(session.get_bind().dialect.name)
-    values = {name: getattr(row, name) for name in columns}
-    inserted = session.connection().execute(statement, values).scalar()
+    statement = compiled_for(_INSERTS, _insert_new_blob, session)
+    inserted = statement.first(session, {name: getattr(row, name) for name in _BLOB_COLUMNS})
     if inserted is None:
-        inserted = session.exec(_blob_id_query(), params=params).first()
+        inserted = lookup.first(session, params)
         assert inserted is not None, "the conflicting row was committed"
-    return int(inserted)
+    return int(inserted[0])
 
 
-@cache
-def _blob_id_query() -> Any:
+# Run by the driver (server.driver_sql): every attachment received looks its content up.
+_LOOKUPS: dict[str, DriverStatement] = {}
+_INSERTS: dict[str, DriverStatement] = {}
+_BLOB_COLUMNS = tuple(c.key for c in Blob.__table__.columns if c.key != "id")  # type: ignore[attr-defined]
+
+
+def _blob_id_query(_dialect: str) -> Any:
     return select(Blob.id).where(Blob.sha256 == bindparam("sha256"))
 
 
-@lru_cache(maxsize=4)
-def _insert_new_blob(dialect: str) -> tuple[Any, tuple[str, ...]]:
+def _insert_new_blob(dialect: str) -> Any:
     table = Blob.__table__  # type: ignore[attr-defined]
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.sha256])
-    columns = tuple(c.key for c in table.columns if c.key != "id")
-    return statement.returning(table.c.id), columns
+    values = {name: bindparam(name, type_=table.c[name].type) for name in _BLOB_COLUMNS}
+    statement = insert(table).values(values)
+    return statement.on_conflict_do_nothing(index_elements=[table.c.sha256]).returning(
+        table.c.id
+    )
 
 
 def find_blob(session: Session, sha256: str) -> Blob | None:

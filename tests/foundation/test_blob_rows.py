@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from server.db import UnitOfWork
+from server.driver_sql import compiled_for
 from server.models import Blob
+from server.services import blobs
 from server.services.blobs import ensure_blob, ensure_blob_id
 from server.storage import store_bytes
 
@@ -24,31 +28,39 @@ def test_a_blob_id_is_inserted_once_and_found_after(engine, tmp_path) -> None:
     assert [tuple(r) for r in rows] == [(first, "image/jpeg", len(b"a photo"))]
 
 
-def test_a_blob_another_request_inserted_first_is_used(backend, engine, tmp_path) -> None:
+def test_a_blob_another_request_inserted_first_is_used(backend, engine, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     if backend != "postgresql":
         pytest.skip("SQLite serialises writers: no race")
     stored = store_bytes(tmp_path, b"the same photo, twice")
+    # The race: another request commits the same content after this one looked it up and
+    # found nothing. Its row is committed first here, and this lookup's first answer is "none".
+    other = UnitOfWork(engine, write=True)
+    other.session.add(
+        Blob(sha256=stored.sha256, md5=stored.md5, size=stored.size, path=stored.path)
+    )
+    other.commit()
+    other.close()
+    missed: list[bool] = []
 
-    raced: list[bool] = []
+    class MissOnce:
+        def __init__(self, statement: Any) -> None:
+            self.statement = statement
 
-    def insert_first(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if statement.startswith("INSERT INTO blobs") and not raced:
-            raced.append(True)
-            other = UnitOfWork(engine, write=True)
-            other.session.add(
-                Blob(sha256=stored.sha256, md5=stored.md5, size=stored.size, path=stored.path)
-            )
-            other.commit()
-            other.close()
+        def first(self, session: Any, params: Any) -> Any:
+            if not missed:
+                missed.append(True)
+                return None
+            return self.statement.first(session, params)
 
-    event.listen(engine, "before_cursor_execute", insert_first)
-    try:
-        uow = UnitOfWork(engine, write=True)
-        blob_id = ensure_blob_id(uow.session, stored)
-        uow.commit()
-        uow.close()
-    finally:
-        event.remove(engine, "before_cursor_execute", insert_first)
-    assert raced
+    def looked_up(cache: Any, build: Any, session: Any) -> Any:
+        found = compiled_for(cache, build, session)
+        return MissOnce(found) if cache is blobs._LOOKUPS else found
+
+    monkeypatch.setattr(blobs, "compiled_for", looked_up)
+    uow = UnitOfWork(engine, write=True)
+    blob_id = ensure_blob_id(uow.session, stored)
+    uow.commit()
+    uow.close()
+    assert missed
     with engine.connect() as conn:
         assert conn.execute(text("SELECT id FROM blobs")).scalars().all() == [blob_id]
