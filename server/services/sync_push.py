@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, any_, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, text, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from server import errors
 from server.db import custom_plans
+from server.driver_sql import DriverStatement, compiled_for
 from server.errors import Problem
 from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
 from server.models.base import utcnow
@@ -33,6 +33,7 @@ from server.services.conflicts import conflict_json, record_conflicts
 from server.services.records import OpRejected, get_kind
 from server.services.row_insert import EncodedJSON, insert_rows
 from server.services.server_clock import server_tick, wall_clock_ms
+from server.services.sync_submission_batch import all_rows, among_param, among_value
 from sync.hlc import Timestamp
 from sync.merge import merge
 from sync.ops import InvalidOpError, Op, parse_op, plan_push, with_capped_clock
@@ -52,16 +53,16 @@ class _Push:
     session: Session
     access: Access
     project_id: int
-    device: SyncDevice
     max_skew_ms: int
     now_ms: int
-    known: dict[str, SyncOp | _Answer]
+    known: dict[str, _Answer]
     blobs: set[str]
-    # The device's id and last final seq, kept here rather than read and set on its ORM row
-    # per op (an instrumented attribute set costs more than the rest of the bookkeeping); the
-    # row gets the seq once, when the push ends.
+    # The device's row, read when it is locked and written once when the push ends (by the
+    # driver: the ORM's unit of work for one row cost more than the push's other statements).
     device_id: str
     last_seq: int
+    skewed: bool
+    skew_ms: int | None
     blocked: bool = False
     accepted: list[Timestamp] = field(default_factory=list)
     # Kinds that loaded this push's records at once and may hold new ones until finished.
@@ -87,19 +88,16 @@ def push(
     device_id, raw_ops = _read_body(body)
     if not raw_ops:
         return {"results": [], "server_hlc": server_tick(session).encode()}
-    device = _lock_device(session, project_id, device_id, access.principal.actor_id)
+    last_seq, skewed, skew_ms = _lock_device(session, project_id, device_id)
     with custom_plans(session):
         state = _Push(
-            session, access, project_id, device, max_skew_ms, wall_clock_ms(),
+            session, access, project_id, max_skew_ms, wall_clock_ms(),
             _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
-            device.device_id, device.last_seq,
+            device_id, last_seq, skewed, skew_ms,
         )
         _prepare(state, raw_ops)
     results = [_one(state, raw) for raw in raw_ops]
-    if device.last_seq != state.last_seq:
-        device.last_seq = state.last_seq
-    device.last_push_at = utcnow()
-    session.add(device)
+    _save_device(state)
     # The closing statements. The clock's row lock and then the change counter's (drawn by
     # the last batch write) are held from here until commit; every writer takes them in
     # this order (the counter always last, at commit at the latest), so none deadlock.
@@ -123,46 +121,70 @@ def _read_body(body: Any) -> tuple[str, list[Any]]:
     return device_id, ops
 
 
-def _lock_device(session: Session, project_id: int, device_id: str, actor_id: int) -> SyncDevice:
-    """The device's row, created if new and locked until commit (pushes of a device serialise)."""
-    bind = session.get_bind()
-    params = {"p": project_id, "d": device_id}
-    if bind.dialect.name == "postgresql":
-        # One trip: the upsert's no-op update locks the row, as SELECT … FOR UPDATE would.
-        upsert = text(
-            "INSERT INTO sync_devices (project_id, device_id, last_seq, skewed)"
-            " VALUES (:p, :d, 0, false) ON CONFLICT (project_id, device_id)"
-            " DO UPDATE SET device_id = EXCLUDED.device_id RETURNING *"
-        ).columns(*SyncDevice.__table__.columns)  # type: ignore[attr-defined]
-        device = session.execute(select(SyncDevice).from_statement(upsert), params).scalar_one()
-    else:
-        device = session.get(SyncDevice, (project_id, device_id)) or SyncDevice(
-            project_id=project_id, device_id=device_id, last_seq=0, skewed=False
-        )
-    device.actor_id = actor_id
-    return device
+def _lock_device(session: Session, project_id: int, device_id: str) -> tuple[int, bool, Any]:
+    """The device's (last_seq, skewed, skew_ms), its row created if new and locked until commit
+    (pushes of a device serialise)."""
+    # One trip: the upsert's no-op update locks the row, as SELECT … FOR UPDATE would.
+    statement = compiled_for(_LOCK_DEVICE, _lock_device_statement, session)
+    row = statement.first(session, {"p": project_id, "d": device_id})
+    assert row is not None, "an upsert returns its row"
+    return int(row[0]), bool(row[1]), row[2]
 
 
-def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dict[str, SyncOp]:
+def _lock_device_statement(dialect: str) -> Any:
+    table = SyncDevice.__table__  # type: ignore[attr-defined]
+    return text(
+        "INSERT INTO sync_devices (project_id, device_id, last_seq, skewed)"
+        " VALUES (:p, :d, 0, false) ON CONFLICT (project_id, device_id)"
+        " DO UPDATE SET device_id = EXCLUDED.device_id RETURNING last_seq, skewed, skew_ms"
+    ).columns(table.c.last_seq, table.c.skewed, table.c.skew_ms)
+
+
+def _save_device(push: _Push) -> None:
+    """The device's row as the push leaves it: its caller, last final seq and clock skew."""
+    statement = compiled_for(_SAVE_DEVICE, _save_device_statement, push.session)
+    statement.first(push.session, {
+        "p": push.project_id, "d": push.device_id, "actor": push.access.principal.actor_id,
+        "seq": push.last_seq, "skewed": push.skewed, "skew": push.skew_ms, "at": utcnow(),
+    })
+
+
+def _save_device_statement(dialect: str) -> Any:
+    c = (table := SyncDevice.__table__).c  # type: ignore[attr-defined]
+    return update(table).where(
+        c.project_id == bindparam("p", type_=c.project_id.type),
+        c.device_id == bindparam("d", type_=c.device_id.type),
+    ).values({
+        c.actor_id: bindparam("actor", type_=c.actor_id.type),
+        c.last_seq: bindparam("seq", type_=c.last_seq.type),
+        c.skewed: bindparam("skewed", type_=c.skewed.type),
+        c.skew_ms: bindparam("skew", type_=c.skew_ms.type),
+        c.last_push_at: bindparam("at", type_=c.last_push_at.type),
+    })
+
+
+_LOCK_DEVICE: dict[str, DriverStatement] = {}
+_SAVE_DEVICE: dict[str, DriverStatement] = {}
+_KNOWN_OPS: dict[str, DriverStatement] = {}
+
+
+def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dict[str, _Answer]:
     ids = {r.get("op_id") for r in raw_ops if isinstance(r, Mapping)}
     ids = {i for i in ids if isinstance(i, str) and 0 < len(i) <= _LIMITS["op_id"]}
     if not ids:
         return {}
-    params = {"project_id": project_id, "ids": sorted(ids)}
-    rows = session.exec(_known_ops_query(session.get_bind().dialect.name), params=params)
-    return {row.op_id: row for row in rows}
+    dialect = session.get_bind().dialect.name
+    params = {"project_id": project_id, "ids": among_value(dialect, sorted(ids))}
+    statement = compiled_for(_KNOWN_OPS, _known_ops_statement, session)
+    return {row[0]: _Answer(*row) for row in all_rows(statement, session, params)}
 
 
-@cache
-def _known_ops_query(dialect: str) -> Any:
-    # Built once: every batch asks it, and building the statement (and its cache key) cost
-    # more than running it. The ids are one array on PostgreSQL (see key_lookup).
-    op_id = col(SyncOp.op_id)
-    wanted = (
-        op_id == any_(bindparam("ids", type_=ARRAY(String))) if dialect == "postgresql"
-        else op_id.in_(bindparam("ids", expanding=True))
+def _known_ops_statement(dialect: str) -> Any:
+    c = SyncOp.__table__.c  # type: ignore[attr-defined]
+    return core_select(c.op_id, c.status, c.record_id, c.version, c.result).where(
+        c.project_id == bindparam("project_id", type_=c.project_id.type),
+        among_param(dialect, c.op_id, "ids"),
     )
-    return select(SyncOp).where(SyncOp.project_id == bindparam("project_id"), wanted)
 
 
 def _uploaded_blobs(session: Session, raw_ops: Sequence[Any]) -> set[str]:
@@ -254,8 +276,8 @@ def _invalid(push: _Push, raw: Any, error: InvalidOpError) -> dict[str, Any]:
 def _apply(push: _Push, raw: Any, op: Op) -> dict[str, Any]:
     capped, skewed = with_capped_clock(op, push.now_ms, push.max_skew_ms)
     if skewed:
-        push.device.skewed = True
-        push.device.skew_ms = op.timestamp.wall_ms - push.now_ms
+        push.skewed = True
+        push.skew_ms = op.timestamp.wall_ms - push.now_ms
     kind = get_kind(op.type)
     assert kind is not None, "checked by _parse"
     if push.batched and push.batched != [kind]:
@@ -352,7 +374,7 @@ def _is_clean(result: dict[str, Any]) -> bool:
     )
 
 
-def _duplicate(row: SyncOp | _Answer) -> dict[str, Any]:
+def _duplicate(row: _Answer) -> dict[str, Any]:
     stored = row.result or {}
     answer = _result(row.op_id, "duplicate", row.record_id, row.version,
                      stored.get("conflicts") or [], stored.get("error"))

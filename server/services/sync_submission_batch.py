@@ -16,17 +16,19 @@ the same rows as on the per-op path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import String, any_, bindparam, func, literal_column, text
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from server.db import lock_key
+from server.driver_sql import DriverStatement, attached, compiled_for
 from server.models import Form, Submission, SubmissionDef
 from server.services.changes import draw_change_number, mark_changed
-from server.services.key_lookup import among
-from server.services.row_insert import insert_rows
+from server.services.row_insert import dumps, insert_rows
 
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
 _ACTIVE, _PREPARED, _PENDING = "batch", "prepared", "pending"
@@ -110,15 +112,16 @@ def _insert_records(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     PostgreSQL from the table's sequence; on SQLite, whose write transactions are serialised,
     as the rowids SQLite would choose itself (one past the largest).
     """
+    # Rows the ORM still holds go in first, as an autoflush would put them: a pending
+    # submission would otherwise take one of the ids drawn here.
+    session.flush()
     if session.get_bind().dialect.name == "postgresql":
-        ids = sorted(session.execute(
-            text("SELECT nextval(pg_get_serial_sequence('submissions', 'id'))"
-                 " FROM generate_series(1, :n)"),
-            {"n": len(rows)},
-        ).scalars())
+        drawn = all_rows(compiled_for(_NEXT_IDS, _next_ids, session), session, {"n": len(rows)})
+        ids = sorted(int(row[0]) for row in drawn)
     else:
-        largest = session.execute(text("SELECT coalesce(max(id), 0) FROM submissions")).scalar()
-        ids = list(range(int(largest or 0) + 1, int(largest or 0) + 1 + len(rows)))
+        row = compiled_for(_LARGEST, _largest, session).first(session, {})
+        largest = int(row[0] or 0) if row is not None else 0
+        ids = list(range(largest + 1, largest + 1 + len(rows)))
     for row, row_id in zip(rows, ids, strict=True):
         row["id"] = row_id
     insert_rows(session, Submission.__table__, rows)  # type: ignore[arg-type]
@@ -144,13 +147,14 @@ def locked_row(session: Session, form_id: int, record_id: str) -> Submission | N
 def _locked_rows(
     session: Session, form_id: int, record_ids: list[str], postgres: bool
 ) -> dict[str, tuple[Submission, SubmissionDef]]:
-    query = (
-        select(Submission)
-        .where(Submission.form_id == form_id,
-               among(session, col(Submission.instance_id), record_ids))
-        .order_by(col(Submission.id))
-    )
-    rows = list(session.exec(query.with_for_update() if postgres else query))
+    dialect = "postgresql" if postgres else session.get_bind().dialect.name
+    statement = compiled_for(_LOCKED_ROWS, _locked_rows_statement, session)
+    params = {"form_id": form_id, "ids": among_value(dialect, record_ids)}
+    names = [c.key for c in Submission.__table__.columns]  # type: ignore[attr-defined]
+    rows = [
+        attached(session, Submission, dict(zip(names, found, strict=True)))
+        for found in all_rows(statement, session, params)
+    ]
     if not rows:
         return {}
     current = {
@@ -160,6 +164,61 @@ def _locked_rows(
         ))
     }
     return {row.instance_id: (row, current[row.id]) for row in rows}
+
+
+def _locked_rows_statement(dialect: str) -> Any:
+    table = Submission.__table__  # type: ignore[attr-defined]
+    query = (
+        core_select(*table.columns)
+        .where(table.c.form_id == bindparam("form_id"),
+               among_param(dialect, table.c.instance_id, "ids"))
+        .order_by(table.c.id)
+    )
+    return query.with_for_update() if dialect == "postgresql" else query
+
+
+def _largest(dialect: str) -> Any:
+    return text("SELECT coalesce(max(id), 0) FROM submissions")
+
+
+def _next_ids(dialect: str) -> Any:
+    return text("SELECT nextval(pg_get_serial_sequence('submissions', 'id'))"
+                " FROM generate_series(1, :n)")
+
+
+_LOCKED_ROWS: dict[str, DriverStatement] = {}
+_LARGEST: dict[str, DriverStatement] = {}
+_NEXT_IDS: dict[str, DriverStatement] = {}
+
+
+def among_param(dialect: str, column: Any, name: str) -> Any:
+    """The condition `column` is one of the strings bound as `name` (bind ``among_value``'s
+    value): one array on PostgreSQL, one JSON text read by json_each on SQLite. The statement's
+    text is the same for any number of values, so it compiles once and runs on the driver."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    values = core_select(literal_column("value")).select_from(
+        func.json_each(bindparam(name, type_=String))
+    )
+    return column.in_(values)
+
+
+def among_value(dialect: str, values: Iterable[str]) -> Any:
+    """The value to bind for ``among_param``'s parameter."""
+    return list(values) if dialect == "postgresql" else dumps(list(values))
+
+
+def all_rows(
+    statement: DriverStatement, session: Session, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Every row `statement` returns, each processed as ``DriverStatement.first`` does its one."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    cursor = driver.execute(statement.sql, statement._parameters(params))
+    try:
+        return [statement._row(raw) for raw in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 def _lock_keys(session: Session, keys: list[str]) -> None:

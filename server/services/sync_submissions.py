@@ -13,11 +13,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from forms.document_keys import field_key_refusal, sync_fields
 from forms.instance import document_to_instance_xml, referenced_files
 from forms.schema import FormSchema
+from server.driver_sql import DriverStatement, attached, compiled_for
 from server.errors import Problem
 from server.models import (
     Form,
@@ -217,10 +219,23 @@ def _schema(session: Session, form: Form) -> tuple[FormDef, FormSchema]:
     cache = _cache(session)
     key = ("schema", form.current_def_id)
     if key not in cache:
-        form_def = session.get(FormDef, form.current_def_id)
-        assert form_def is not None, "check_write refused unpublished forms"
+        # Its id and sha256 only, by the driver: load_schema knows a stored definition by
+        # them, and the rest of the row (the XForm, the schema's text) loads only if read.
+        row = compiled_for(_FORM_DEF, _form_def_statement, session).first(
+            session, {"id": form.current_def_id}
+        )
+        assert row is not None, "check_write refused unpublished forms"
+        form_def = attached(session, FormDef, {"id": row[0], "sha256": row[1]})
         cache[key] = (form_def, load_schema(form_def))
     return cache[key]  # type: ignore[no-any-return]
+
+
+def _form_def_statement(dialect: str) -> Any:
+    c = FormDef.__table__.c  # type: ignore[attr-defined]
+    return select(c.id, c.sha256).where(c.id == bindparam("id", type_=c.id.type))
+
+
+_FORM_DEF: dict[str, DriverStatement] = {}
 
 
 def _check_keys(fields: Mapping[str, Any], schema: FormSchema) -> None:
