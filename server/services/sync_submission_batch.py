@@ -92,8 +92,9 @@ def finish(
     if not pending:
         return
     seq = draw_change_number(session) if last else None
-    # The staged dicts are this batch's own: they are completed in place, not copied.
-    for submission, _ in pending:
+    # The staged dicts are this batch's own: they are completed in place, not copied. Without
+    # a number yet, change_seq is left out (null; set when the rows are stamped at commit).
+    for submission, _ in pending if seq is not None else ():
         submission["change_seq"] = seq
     ids = _insert_records(session, [s for s, _ in pending])
     for (_, definition), row_id in zip(pending, ids, strict=True):
