@@ -331,17 +331,21 @@ def _new_record_values(
     session: Session, form: Form, state: RecordState, op: Op, actor_id: int | None,
 ) -> dict[str, Any]:
     """The submissions row ``_record_row`` and ``save`` would write for a new record, without
-    the columns that are null for every new record (user_agent, review_state, updated_at) and
-    change_seq (the batch's insert gives it if it is known)."""
+    the columns that are null for every new record (user_agent, review_state, updated_at, and
+    scope_value without a scope field) and change_seq (the batch's insert gives it if known)."""
     now = utcnow()
     _, scope_field = _scope_setting(session, form.project_id)
-    return {
+    row = {
         "project_id": form.project_id, "form_id": form.id or 0, "instance_id": op.record_id,
         "submitter_id": actor_id, "device_id": op.device_id, "version": state.version,
         "conflict": state.conflict, "field_meta": state_to_meta(state),
-        "scope_value": location_value(state.fields, scope_field) if scope_field else None,
         "created_at": now, "deleted_at": now if state.deleted else None,
     }
+    # Without a scope field, left out (null) too: every staged row of a session lacks it, as
+    # the setting is cached per session, so the batch's rows still have the same keys.
+    if scope_field:
+        row["scope_value"] = location_value(state.fields, scope_field)
+    return row
 
 
 def _record_row(
