@@ -29,7 +29,7 @@ from server.models import (
     SubmissionDef,
 )
 from server.models.base import utcnow
-from server.policy import Access, authorize
+from server.policy import Access, authorize_form
 from server.services import sync_submission_batch as batch
 from server.services.blobs import find_blob
 from server.services.changes import mark_changed
@@ -228,7 +228,9 @@ def _write_refusal(
     if form.state == "closed":
         return "form_closed", f"Form {container!r} is closed and accepts no submissions."
     try:
-        authorize(session, access.principal, "submission.create", project_id, form=form)
+        # The gate's decision for the project (role, personal-data grant) is reused, as on the
+        # OpenRosa route: only an app user's assignment of the form is asked of the database.
+        authorize_form(session, access, "submission.create", form)
     except Problem:
         return "not_permitted", f"You may not submit to form {container!r}."
     return None
