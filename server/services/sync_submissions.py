@@ -13,13 +13,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from forms.document_keys import field_key_refusal, sync_fields
 from forms.instance import document_to_instance_xml, referenced_files
 from forms.schema import FormSchema
-from server.driver_sql import DriverStatement, attached, compiled_for
 from server.errors import Problem
 from server.models import (
     Form,
@@ -46,7 +44,6 @@ from server.services.row_insert import EncodedJSON
 from server.services.scope import (
     load_scope,
     location_value,
-    project_scope_setting,
     submission_visible,
 )
 from server.services.submissions import attachments_of, current_definition_of, validation_json
@@ -196,27 +193,8 @@ def _form(session: Session, project_id: int, xml_form_id: str) -> Form | None:
     cache = _cache(session)
     key = ("form", project_id, xml_form_id)
     if key not in cache:
-        # find_form's query, run by the driver (once per push and form, where the ORM's
-        # machinery cost more than a batch's other lookups together).
-        row = compiled_for(_FIND_FORM, _find_form_statement, session).first(
-            session, {"project_id": project_id, "xml_form_id": xml_form_id}
-        )
-        cache[key] = None if row is None else attached(session, Form, dict(zip(
-            [c.key for c in Form.__table__.columns], row, strict=True  # type: ignore[attr-defined]
-        )))
+        cache[key] = batch.find_form(session, project_id, xml_form_id)
     return cache[key]  # type: ignore[no-any-return]
-
-
-def _find_form_statement(dialect: str) -> Any:
-    c = (table := Form.__table__).c  # type: ignore[attr-defined]
-    return select(*table.columns).where(
-        c.project_id == bindparam("project_id", type_=c.project_id.type),
-        c.xml_form_id == bindparam("xml_form_id", type_=c.xml_form_id.type),
-        c.deleted_at.is_(None),
-    )
-
-
-_FIND_FORM: dict[str, DriverStatement] = {}
 
 
 def _write_refusal(
@@ -240,23 +218,9 @@ def _schema(session: Session, form: Form) -> tuple[FormDef, FormSchema]:
     cache = _cache(session)
     key = ("schema", form.current_def_id)
     if key not in cache:
-        # Its id and sha256 only, by the driver: load_schema knows a stored definition by
-        # them, and the rest of the row (the XForm, the schema's text) loads only if read.
-        row = compiled_for(_FORM_DEF, _form_def_statement, session).first(
-            session, {"id": form.current_def_id}
-        )
-        assert row is not None, "check_write refused unpublished forms"
-        form_def = attached(session, FormDef, {"id": row[0], "sha256": row[1]})
+        form_def = batch.form_def(session, form.current_def_id or 0)
         cache[key] = (form_def, load_schema(form_def))
     return cache[key]  # type: ignore[no-any-return]
-
-
-def _form_def_statement(dialect: str) -> Any:
-    c = FormDef.__table__.c  # type: ignore[attr-defined]
-    return select(c.id, c.sha256).where(c.id == bindparam("id", type_=c.id.type))
-
-
-_FORM_DEF: dict[str, DriverStatement] = {}
 
 
 def _check_keys(fields: Mapping[str, Any], schema: FormSchema) -> None:
@@ -400,7 +364,7 @@ def _scope_setting(session: Session, project_id: int) -> tuple[str, str | None]:
     cache = _cache(session)
     key = ("scope", project_id)
     if key not in cache:
-        cache[key] = project_scope_setting(session, project_id)
+        cache[key] = batch.scope_setting(session, project_id)
     return cache[key]  # type: ignore[no-any-return]
 
 
