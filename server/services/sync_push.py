@@ -22,18 +22,17 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from server import errors
-from server.db import custom_plans
 from server.driver_sql import DriverStatement, compiled_for
 from server.errors import Problem
 from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
 from server.models.base import utcnow
 from server.policy import Access
+from server.services import sync_submission_batch as batch
 from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
 from server.services.conflicts import conflict_json, record_conflicts
 from server.services.records import OpRejected, get_kind
 from server.services.row_insert import EncodedJSON, insert_rows
 from server.services.server_clock import server_tick, wall_clock_ms
-from server.services.sync_submission_batch import all_rows, among_param, among_value
 from sync.hlc import Timestamp
 from sync.merge import merge
 from sync.ops import InvalidOpError, Op, parse_op, plan_push, with_capped_clock
@@ -89,7 +88,7 @@ def push(
     if not raw_ops:
         return {"results": [], "server_hlc": server_tick(session).encode()}
     last_seq, skewed, skew_ms = _lock_device(session, project_id, device_id)
-    with custom_plans(session):
+    with batch.custom_plans(session):
         state = _Push(
             session, access, project_id, max_skew_ms, wall_clock_ms(),
             _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
@@ -174,16 +173,16 @@ def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dic
     if not ids:
         return {}
     dialect = session.get_bind().dialect.name
-    params = {"project_id": project_id, "ids": among_value(dialect, sorted(ids))}
+    params = {"project_id": project_id, "ids": batch.among_value(dialect, sorted(ids))}
     statement = compiled_for(_KNOWN_OPS, _known_ops_statement, session)
-    return {row[0]: _Answer(*row) for row in all_rows(statement, session, params)}
+    return {row[0]: _Answer(*row) for row in batch.all_rows(statement, session, params)}
 
 
 def _known_ops_statement(dialect: str) -> Any:
     c = SyncOp.__table__.c  # type: ignore[attr-defined]
     return core_select(c.op_id, c.status, c.record_id, c.version, c.result).where(
         c.project_id == bindparam("project_id", type_=c.project_id.type),
-        among_param(dialect, c.op_id, "ids"),
+        batch.among_param(dialect, c.op_id, "ids"),
     )
 
 

@@ -16,20 +16,25 @@ the same rows as on the per-op path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from typing import Any, TypeVar
 
 from sqlalchemy import String, any_, bindparam, func, literal_column, text
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, col, select
 
 from server.db import lock_key
-from server.driver_sql import DriverStatement, attached, compiled_for
+from server.driver_sql import DriverStatement, compiled_for
+from server.driver_sql import attached as _attached
 from server.models import Form, FormDef, ProjectScope, Submission, SubmissionDef
 from server.services.changes import draw_change_number, mark_changed
 from server.services.row_insert import dumps, insert_rows
 
+M = TypeVar("M")
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
 _ACTIVE, _PREPARED, _PENDING = "batch", "prepared", "pending"
 
@@ -224,13 +229,51 @@ def all_rows(
 
 def _lock_keys(session: Session, keys: list[str]) -> None:
     """The per-op path's advisory locks on keys of records being created, taken in one trip."""
-    session.execute(
-        text(
-            "SELECT count(pg_advisory_xact_lock(:space, hashtext(k)))"
-            " FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS keys"
-        ),
-        {"space": LOCK_SPACE, "keys": sorted(keys)},
+    compiled_for(_LOCK_KEYS, _lock_keys_statement, session).first(
+        session, {"space": LOCK_SPACE, "keys": sorted(keys)}
     )
+
+
+def _lock_keys_statement(dialect: str) -> Any:
+    return text(
+        "SELECT count(pg_advisory_xact_lock(:space, hashtext(k)))"
+        " FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS keys"
+    )
+
+
+@contextmanager
+def custom_plans(session: Session) -> Iterator[None]:
+    """server.db.custom_plans (PostgreSQL plans each lookup for its values), its two SET
+    statements run by the driver."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    compiled_for(_CUSTOM_PLANS, _plan_mode("force_custom_plan"), session).first(session, {})
+    try:
+        yield
+    finally:
+        compiled_for(_AUTO_PLANS, _plan_mode("auto"), session).first(session, {})
+
+
+def _plan_mode(mode: str) -> Callable[[str], Any]:
+    return lambda dialect: text(f"SET LOCAL plan_cache_mode = {mode}")
+
+
+_LOCK_KEYS: dict[str, DriverStatement] = {}
+_CUSTOM_PLANS: dict[str, DriverStatement] = {}
+_AUTO_PLANS: dict[str, DriverStatement] = {}
+
+
+def attached(session: Session, model: type[M], values: dict[str, Any]) -> M:
+    """server.driver_sql.attached, once the ORM's mappers are configured: a process whose first
+    ORM use this is (a worker that has run no ORM query yet) has not configured them."""
+    _configure_mappers()
+    return _attached(session, model, values)
+
+
+@cache
+def _configure_mappers() -> None:
+    configure_mappers()
 
 
 # Lookups a push makes once per batch, run by the driver (server/driver_sql.py): through the
