@@ -24,7 +24,7 @@ from typing import Any
 from forms.answer_types import is_empty, serialise, type_problem, unknown_choices, value_kind
 from forms.choice_filter import choice_condition
 from forms.schema import Field, FormSchema
-from forms.xpath_simple import simple_condition
+from forms.validate_plain_compile import compiled_condition
 
 # OpenRosa metadata a client may send although the form does not declare it.
 META_NAMES = frozenset(
@@ -194,12 +194,12 @@ class _Walk:
             return default
         if text in TRUE_LITERALS or text in FALSE_LITERALS:
             return text in TRUE_LITERALS
-        condition = simple_condition(text)
+        condition = compiled_condition(text)  # SimpleCondition.decide's outcome, cheaper
         if condition is None:
             return None
         # Today's date only for a condition that may name today() (local time costs a lookup).
         today = self.today_text() if "today(" in text else ""
-        return condition.decide(lambda path: self.answer_text(f, scope, path), today)
+        return condition(lambda path: self.answer_text(f, scope, path), today)
 
     def today_text(self) -> str:
         if self.today is None:
