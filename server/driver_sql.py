@@ -93,6 +93,15 @@ class DriverStatement:
         return None if raw is None else self._row(raw)
 
 
+    def run_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement once per row of parameters (the driver's executemany)."""
+        cursor = _driver(session).cursor()
+        try:
+            cursor.executemany(self.sql, [self._parameters(row) for row in rows])
+        finally:
+            cursor.close()
+
+
 def _driver(session: Session) -> Any:
     # session.connection() begins the session's transaction as any statement would (SQLite's
     # BEGIN IMMEDIATE for a writer comes from its "begin" event), so the driver's statement

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import secrets
 from collections.abc import AsyncIterable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +37,9 @@ class _BlobWriter:
     def __init__(self, data_dir: Path, max_bytes: int | None) -> None:
         self.root = Path(data_dir)
         self.max_bytes = max_bytes
-        tmp_dir = self.root / BLOB_DIR / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
         # Same filesystem as the final place, so the rename below is atomic.
-        fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
+        fd, self.tmp_path = _new_upload_file(self.root / BLOB_DIR / "tmp")
         self.file = os.fdopen(fd, "wb")
-        self.tmp_path = Path(name)
         self.sha256 = hashlib.sha256()
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
@@ -80,6 +77,31 @@ class _BlobWriter:
         if not self.file.closed:
             self.file.close()
         self.tmp_path.unlink(missing_ok=True)
+
+
+_READY_DIRS: set[Path] = set()
+
+
+def _new_upload_file(tmp_dir: Path) -> tuple[int, Path]:
+    """A new empty file in `tmp_dir`, created for this upload alone (O_EXCL, mode 0600): its
+    descriptor, open for writing, and its path.
+
+    What tempfile.mkstemp does, without its name generator and without making sure of the
+    folder on every upload (together 4 % of a small submission's CPU on SQLite, py-spy): the
+    folder is made once per process, and again only if it has gone.
+    """
+    if tmp_dir not in _READY_DIRS:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        _READY_DIRS.add(tmp_dir)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        path = tmp_dir / f"upload-{secrets.token_hex(8)}"
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            tmp_dir.mkdir(parents=True, exist_ok=True)
 
 
 def blob_path(sha256: str) -> str:

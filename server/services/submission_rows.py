@@ -77,12 +77,16 @@ def insert_slots(session: Session, definition: SubmissionDef, slots: Slots) -> N
         {"submission_def_id": definition.id, "name": name, "blob_id": blob_id, "position": n}
         for n, (name, blob_id) in enumerate(slots)
     ]
-    session.connection().execute(_slot_insert(), rows)
+    compiled_for(_SLOT_INSERTS, _slot_insert, session).run_many(session, rows)
 
 
-@cache
-def _slot_insert() -> Any:
-    return insert(SubmissionAttachment.__table__)  # type: ignore[attr-defined]
+_SLOT_INSERTS: dict[str, DriverStatement] = {}
+
+
+def _slot_insert(_dialect: str) -> Any:
+    table = SubmissionAttachment.__table__  # type: ignore[attr-defined]
+    names = ("submission_def_id", "name", "blob_id", "position")
+    return insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
 
 
 @cache

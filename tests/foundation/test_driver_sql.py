@@ -146,3 +146,33 @@ def test_attached_rows_are_the_sessions_objects(engine) -> None:  # type: ignore
     finally:
         uow.close()
     assert state == "closed"
+
+
+def test_run_many_inserts_each_row(engine) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(engine)
+    inserts: dict[str, DriverStatement] = {}
+
+    def insert_op(_dialect: str) -> Any:
+        names = ("project_id", "op_id", "device_id", "status", "result", "created_at")
+        return insert(TABLE).values({n: bindparam(n, type_=TABLE.c[n].type) for n in names})
+
+    rows = [
+        {"project_id": project, "op_id": f"many-{n}", "device_id": "p", "status": "applied",
+         "result": {"n": n}, "created_at": MOMENT}
+        for n in range(3)
+    ]
+    uow = UnitOfWork(engine, write=True)
+    try:
+        compiled_for(inserts, insert_op, uow.session).run_many(uow.session, rows)
+        uow.commit()
+    finally:
+        uow.close()
+    uow = UnitOfWork(engine, write=False)
+    try:
+        stored = uow.session.execute(
+            select(TABLE.c.op_id, TABLE.c.result, TABLE.c.created_at)
+            .where(TABLE.c.op_id.like("many-%")).order_by(TABLE.c.op_id)
+        ).all()
+    finally:
+        uow.close()
+    assert [tuple(r) for r in stored] == [(f"many-{n}", {"n": n}, MOMENT) for n in range(3)]
