@@ -8,7 +8,7 @@ import re
 import select
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -17,6 +17,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlmodel import Session, create_engine
+
+from server.driver_sql import DriverStatement, compiled_for
 
 LOCK_TIMEOUT_MS = 30_000
 SQLITE_BUSY_TIMEOUT_MS = LOCK_TIMEOUT_MS
@@ -298,11 +300,21 @@ def custom_plans(session: Session) -> Iterator[None]:
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    # Run by the driver (server/driver_sql.py): through the ORM each SET cost more than a
+    # push batch's lookup it is for.
+    compiled_for(_CUSTOM_PLANS, _plan_mode("force_custom_plan"), session).first(session, {})
     try:
         yield
     finally:
-        session.execute(text("SET LOCAL plan_cache_mode = auto"))
+        compiled_for(_AUTO_PLANS, _plan_mode("auto"), session).first(session, {})
+
+
+_CUSTOM_PLANS: dict[str, DriverStatement] = {}
+_AUTO_PLANS: dict[str, DriverStatement] = {}
+
+
+def _plan_mode(mode: str) -> Callable[[str], Any]:
+    return lambda _dialect: text(f"SET LOCAL plan_cache_mode = {mode}")
 
 
 def lock_key(session: Session, space: int, key: str) -> None:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlalchemy.sql import ClauseElement, TextClause
 from sqlmodel import Session
 
@@ -93,6 +94,14 @@ class DriverStatement:
         return None if raw is None else self._row(raw)
 
 
+    def all(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row the statement returns, each processed as ``first`` processes its one."""
+        cursor = _driver(session).execute(self.sql, self._parameters(params))
+        try:
+            return [self._row(raw) for raw in cursor.fetchall()]
+        finally:
+            cursor.close()
+
     def run_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per row of parameters (the driver's executemany)."""
         cursor = _driver(session).cursor()
@@ -127,6 +136,7 @@ def attached(session: Session, model: type[M], values: dict[str, Any]) -> M:
     """A row read by a DriverStatement, as the session's persistent `model` object: the one
     the session holds already, else a new one as the ORM's loading would make it (columns not
     in `values` load when first read)."""
+    _configure_mappers()
     mapper = sa_inspect(model)
     key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
     held = session.identity_map.get(key)
@@ -137,3 +147,10 @@ def attached(session: Session, model: type[M], values: dict[str, Any]) -> M:
     make_transient_to_detached(loaded)
     session.add(loaded)
     return loaded  # type: ignore[no-any-return]
+
+
+@cache
+def _configure_mappers() -> None:
+    # A process whose first ORM use is `attached` (a worker that has run no ORM query yet)
+    # has not configured the mappers, which the ORM's own loading does first.
+    configure_mappers()

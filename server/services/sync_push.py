@@ -22,6 +22,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from server import errors
+from server.db import custom_plans
 from server.driver_sql import DriverStatement, compiled_for
 from server.errors import Problem
 from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
@@ -88,7 +89,7 @@ def push(
     if not raw_ops:
         return {"results": [], "server_hlc": server_tick(session).encode()}
     last_seq, skewed, skew_ms = _lock_device(session, project_id, device_id)
-    with batch.custom_plans(session):
+    with custom_plans(session):
         state = _Push(
             session, access, project_id, max_skew_ms, wall_clock_ms(),
             _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
@@ -175,7 +176,7 @@ def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dic
     dialect = session.get_bind().dialect.name
     params = {"project_id": project_id, "ids": batch.among_value(dialect, sorted(ids))}
     statement = compiled_for(_KNOWN_OPS, _known_ops_statement, session)
-    return {row[0]: _Answer(*row) for row in batch.all_rows(statement, session, params)}
+    return {row[0]: _Answer(*row) for row in statement.all(session, params)}
 
 
 def _known_ops_statement(dialect: str) -> Any:

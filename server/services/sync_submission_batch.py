@@ -16,25 +16,20 @@ the same rows as on the per-op path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from functools import cache
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import String, any_, bindparam, func, literal_column, text
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, col, select
 
 from server.db import lock_key
-from server.driver_sql import DriverStatement, compiled_for
-from server.driver_sql import attached as _attached
+from server.driver_sql import DriverStatement, attached, compiled_for
 from server.models import Form, FormDef, ProjectScope, Submission, SubmissionDef
 from server.services.changes import draw_change_number, mark_changed
 from server.services.row_insert import dumps, insert_rows
 
-M = TypeVar("M")
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
 _ACTIVE, _PREPARED, _PENDING = "batch", "prepared", "pending"
 
@@ -122,7 +117,7 @@ def _insert_records(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     # submission would otherwise take one of the ids drawn here.
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
-        drawn = all_rows(compiled_for(_NEXT_IDS, _next_ids, session), session, {"n": len(rows)})
+        drawn = compiled_for(_NEXT_IDS, _next_ids, session).all(session, {"n": len(rows)})
         ids = sorted(int(row[0]) for row in drawn)
     else:
         row = compiled_for(_LARGEST, _largest, session).first(session, {})
@@ -159,7 +154,7 @@ def _locked_rows(
     names = [c.key for c in Submission.__table__.columns]  # type: ignore[attr-defined]
     rows = [
         attached(session, Submission, dict(zip(names, found, strict=True)))
-        for found in all_rows(statement, session, params)
+        for found in statement.all(session, params)
     ]
     if not rows:
         return {}
@@ -214,19 +209,6 @@ def among_value(dialect: str, values: Iterable[str]) -> Any:
     return list(values) if dialect == "postgresql" else dumps(list(values))
 
 
-def all_rows(
-    statement: DriverStatement, session: Session, params: Mapping[str, Any]
-) -> list[tuple[Any, ...]]:
-    """Every row `statement` returns, each processed as ``DriverStatement.first`` does its one."""
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    cursor = driver.execute(statement.sql, statement._parameters(params))
-    try:
-        return [statement._row(raw) for raw in cursor.fetchall()]
-    finally:
-        cursor.close()
-
-
 def _lock_keys(session: Session, keys: list[str]) -> None:
     """The per-op path's advisory locks on keys of records being created, taken in one trip."""
     compiled_for(_LOCK_KEYS, _lock_keys_statement, session).first(
@@ -241,39 +223,7 @@ def _lock_keys_statement(dialect: str) -> Any:
     )
 
 
-@contextmanager
-def custom_plans(session: Session) -> Iterator[None]:
-    """server.db.custom_plans (PostgreSQL plans each lookup for its values), its two SET
-    statements run by the driver."""
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    compiled_for(_CUSTOM_PLANS, _plan_mode("force_custom_plan"), session).first(session, {})
-    try:
-        yield
-    finally:
-        compiled_for(_AUTO_PLANS, _plan_mode("auto"), session).first(session, {})
-
-
-def _plan_mode(mode: str) -> Callable[[str], Any]:
-    return lambda dialect: text(f"SET LOCAL plan_cache_mode = {mode}")
-
-
 _LOCK_KEYS: dict[str, DriverStatement] = {}
-_CUSTOM_PLANS: dict[str, DriverStatement] = {}
-_AUTO_PLANS: dict[str, DriverStatement] = {}
-
-
-def attached(session: Session, model: type[M], values: dict[str, Any]) -> M:
-    """server.driver_sql.attached, once the ORM's mappers are configured: a process whose first
-    ORM use this is (a worker that has run no ORM query yet) has not configured them."""
-    _configure_mappers()
-    return _attached(session, model, values)
-
-
-@cache
-def _configure_mappers() -> None:
-    configure_mappers()
 
 
 # Lookups a push makes once per batch, run by the driver (server/driver_sql.py): through the
