@@ -177,11 +177,17 @@ def _sqlite_utc_stamps(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
     times already in UTC, the hot path's; any other value goes through it. Used only if it
     writes exactly the same text as the types do."""
 
+    last: list[Any] = [None, None]  # the last time written and its text: rows share times
+
     def process(value: Any) -> Any:
+        if value is last[0]:
+            return last[1]
         if type(value) is not datetime or value.tzinfo is not UTC:
             return bind(value)
-        return _SQLITE_STAMP % (value.year, value.month, value.day, value.hour, value.minute,
+        text = _SQLITE_STAMP % (value.year, value.month, value.day, value.hour, value.minute,
                                 value.second, value.microsecond)
+        last[0], last[1] = value, text
+        return text
 
     probes = [datetime(2026, 1, 2, 3, 4, 5, 6, UTC), datetime(999, 12, 31, tzinfo=UTC)]
     return process if all(process(p) == bind(p) for p in probes) else bind

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, text, update
@@ -67,8 +68,9 @@ class _Push:
     accepted: list[Timestamp] = field(default_factory=list)
     # Kinds that loaded this push's records at once and may hold new ones until finished.
     batched: list[Any] = field(default_factory=list)
-    # This push's final answers, inserted into sync_ops together before the push returns.
+    # This push's final answers, inserted into sync_ops together, stamped with one time.
     answers: list[dict[str, Any]] = field(default_factory=list)
+    answered_at: datetime = field(default_factory=utcnow)
 
 
 class _Answer(NamedTuple):
@@ -358,7 +360,7 @@ def _remember(
         "container": (op.form_id or op.dataset) if op else None,
         "record_id": op.record_id if op else None, "status": status, "version": version,
         "hlc": hlc, "result": _CLEAN_RESULT if _is_clean(result) else result,
-        "created_at": utcnow(),
+        "created_at": push.answered_at,
     }
     push.answers.append(row)
     push.known[row["op_id"]] = _Answer(row["op_id"], status, row["record_id"], version, result)

@@ -266,7 +266,7 @@ def _new_version(
         # Columns always null here are left out: the tables have no defaults, so they are
         # stored null all the same, and SQLite's driver adapts a None at some cost each.
         del values["deprecated_id"]
-        values["created_at"] = utcnow()
+        values["created_at"] = record["created_at"]  # the record's and its version's one time
         if _plainly_valid(values["validation"]):
             values["validation"] = _VALID_TEXT
         batch.stage(_cache(session), record, values)

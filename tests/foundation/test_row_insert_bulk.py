@@ -75,3 +75,21 @@ def test_bulk_inserted_rows_read_back_like_rows_inserted_by_an_insert(engine) ->
     assert len(bulk) == 2
     assert bulk == _stored(engine, "plain")
     assert bulk[0][-1] == datetime(2026, 3, 8, 3, 30, 15, 123456, tzinfo=UTC)
+
+
+def test_rows_sharing_a_time_and_rows_not_sharing_it_read_back_their_own(engine) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(engine)
+    shared = datetime(2026, 5, 1, 10, 0, 0, 1, tzinfo=UTC)
+    times = [shared, shared, datetime(2026, 5, 1, 10, 0, 0, 2, tzinfo=UTC), shared]
+    rows = []
+    for n, moment in enumerate(times):
+        row = _rows(project, f"shared{n}")[1]
+        rows.append({**row, "created_at": moment})
+    uow = UnitOfWork(engine, write=True)
+    try:
+        insert_rows(uow.session, TABLE, rows)
+        uow.commit()
+    finally:
+        uow.close()
+    read = [_stored(engine, f"shared{n}")[0][-1] for n in range(len(times))]
+    assert read == times
