@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from forms.xpath import to_number
-from forms.xpath_simple import Resolver, simple_condition
+from forms.xpath_simple import Resolver, Unresolved, simple_condition
 
 # (resolve, today) -> the condition's value, or None when a path names no single answer.
 Compiled = Callable[[Resolver, str], "bool | None"]
@@ -28,10 +28,6 @@ _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt,
     "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
-
-
-class _Unresolved(Exception):
-    """A path the resolver names no single answer for."""
 
 
 @lru_cache(maxsize=4096)
@@ -45,7 +41,7 @@ def compiled_condition(expression: str) -> Compiled | None:
     def decide(resolve: Resolver, today: str) -> bool | None:
         try:
             return part(resolve, today)
-        except _Unresolved:
+        except Unresolved:
             return None
 
     return decide
@@ -81,7 +77,7 @@ def _operand(value: Any, numbers: bool) -> _Operand:
     def answer(resolve: Resolver, today: str) -> Any:
         text = resolve(path)
         if text is None:
-            raise _Unresolved(path)
+            raise Unresolved(path)
         return to_number(text) if numbers else text
 
     return answer

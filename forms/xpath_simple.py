@@ -68,11 +68,11 @@ class SimpleCondition:
         """The condition's value, or None when a path does not name exactly one answer."""
         try:
             return _decide(self.root, resolve, today)
-        except _Unresolved:
+        except Unresolved:
             return None
 
 
-class _Unresolved(Exception):
+class Unresolved(Exception):
     """A path the resolver cannot name one answer for: the full engine decides."""
 
 
@@ -168,5 +168,5 @@ def _operand(value: _Value, resolve: Resolver, today: str) -> Operand:
         return today
     text = resolve(str(value.value))
     if text is None:
-        raise _Unresolved(value.value)
+        raise Unresolved(value.value)
     return NodeSet((text,))
