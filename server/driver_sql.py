@@ -93,7 +93,6 @@ class DriverStatement:
             cursor.close()
         return None if raw is None else self._row(raw)
 
-
     def all(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row the statement returns, each processed as ``first`` processes its one."""
         cursor = _driver(session).execute(self.sql, self._parameters(params))
