@@ -193,11 +193,6 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
-        # Checkpoint the WAL into the database every ~40 MB rather than SQLite's ~4 MB: a
-        # steady stream of small write transactions (sync pushes of 100 records) rewrites the
-        # same index pages, which a rarer checkpoint copies once. Pushes of 10,000 records
-        # ran 12-14 % faster (2026-11-30, two interleaved pairs on the 2-core machine).
-        cur.execute("PRAGMA wal_autocheckpoint=10000")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -19,7 +19,6 @@ def test_sqlite_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
-        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 10000
 
 
 def test_a_plain_postgresql_url_uses_psycopg_3() -> None:
