@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from forms.schema import FormSchema
 from forms.schema_json import schema_from_json
 from server import errors
+from server.driver_sql import DriverStatement, attached, compiled_for
 from server.errors import Problem
 from server.models import Actor, Audit, Form, FormDef, Project
 from server.services.audit import FORM_PUBLISH, form_target
@@ -45,13 +48,27 @@ def get_project(session: Session, project_id: int) -> Project:
 
 def find_form(session: Session, project_id: int, xml_form_id: str) -> Form | None:
     """The live form with this xmlFormId in the project, if any."""
-    return session.exec(
-        select(Form).where(
-            Form.project_id == project_id,
-            Form.xml_form_id == xml_form_id,
-            col(Form.deleted_at).is_(None),
-        )
-    ).first()
+    # Run by the driver (server/driver_sql.py): every pushed batch looks its forms up, and
+    # through the ORM the lookup cost several times what the statement does.
+    row = compiled_for(_FIND_FORM, _find_form_statement, session).first(
+        session, {"project_id": project_id, "xml_form_id": xml_form_id}
+    )
+    if row is None:
+        return None
+    return attached(session, Form, dict(zip(_FORM_COLUMNS, row, strict=True)))
+
+
+_FIND_FORM: dict[str, DriverStatement] = {}
+_FORM_COLUMNS = [c.key for c in Form.__table__.columns]  # type: ignore[attr-defined]
+
+
+def _find_form_statement(_dialect: str) -> Any:
+    c = Form.__table__.c  # type: ignore[attr-defined]
+    return core_select(*(c[name] for name in _FORM_COLUMNS)).where(
+        c.project_id == bindparam("project_id", type_=c.project_id.type),
+        c.xml_form_id == bindparam("xml_form_id", type_=c.xml_form_id.type),
+        c.deleted_at.is_(None),
+    )
 
 
 def get_form(session: Session, project_id: int, xml_form_id: str) -> Form:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, false, or_
 from sqlmodel import Session, select
 
 from server.auth.principal import Principal
+from server.driver_sql import DriverStatement, compiled_for
 from server.models import ActorScope, ProjectScope, Submission
 from server.policy import APP_USER, COLLECTOR, Access
 
@@ -96,16 +96,22 @@ def scope_filter(principal: Principal, scope: RecordScope, *, submitter_col: Any
 
 def project_scope_setting(session: Session, project_id: int) -> tuple[str, str | None]:
     """The project's (mode, field); "none" when it was never set."""
-    row = session.exec(_scope_setting_query(), params={"project_id": project_id}).first()
+    # Run by the driver (server/driver_sql.py): every submission and pushed batch reads it,
+    # mostly for a project that never set a scope, where session.get would miss its identity
+    # map and build a query each time.
+    row = compiled_for(_SCOPE_SETTING, _scope_setting_query, session).first(
+        session, {"project_id": project_id}
+    )
     return (row[0], row[1]) if row else ("none", None)
 
 
-@cache
-def _scope_setting_query() -> Any:
-    # Built once: every submission reads it, mostly for a project that never set a scope, where
-    # session.get would miss its identity map and build a query each time.
-    return select(ProjectScope.mode, ProjectScope.field).where(
-        ProjectScope.project_id == bindparam("project_id")
+_SCOPE_SETTING: dict[str, DriverStatement] = {}
+
+
+def _scope_setting_query(_dialect: str) -> Any:
+    c = ProjectScope.__table__.c  # type: ignore[attr-defined]
+    return select(c.mode, c.field).where(
+        c.project_id == bindparam("project_id", type_=c.project_id.type)
     )
 
 

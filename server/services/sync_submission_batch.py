@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from server.db import lock_key
 from server.driver_sql import DriverStatement, attached, compiled_for
-from server.models import Form, FormDef, ProjectScope, Submission, SubmissionDef
+from server.models import Form, FormDef, Submission, SubmissionDef
 from server.services.changes import draw_change_number, mark_changed
 from server.services.row_insert import dumps, insert_rows
 
@@ -231,17 +231,6 @@ _LOCK_KEYS: dict[str, DriverStatement] = {}
 # callgrind instructions per op of a batch of 100 on SQLite).
 
 
-def find_form(session: Session, project_id: int, xml_form_id: str) -> Form | None:
-    """server.services.forms.find_form: the live form with this xmlFormId in the project."""
-    row = compiled_for(_FIND_FORM, _find_form_statement, session).first(
-        session, {"project_id": project_id, "xml_form_id": xml_form_id}
-    )
-    if row is None:
-        return None
-    names = [c.key for c in Form.__table__.columns]  # type: ignore[attr-defined]
-    return attached(session, Form, dict(zip(names, row, strict=True)))
-
-
 def form_def(session: Session, form_def_id: int) -> FormDef:
     """The definition with its id and sha256 loaded (what load_schema knows a stored one by);
     the rest of the row (the XForm, the schema's text) loads only if read."""
@@ -252,35 +241,9 @@ def form_def(session: Session, form_def_id: int) -> FormDef:
     return attached(session, FormDef, {"id": row[0], "sha256": row[1]})
 
 
-def scope_setting(session: Session, project_id: int) -> tuple[str, str | None]:
-    """server.services.scope.project_scope_setting: the project's (mode, field)."""
-    row = compiled_for(_SCOPE, _scope_statement, session).first(
-        session, {"project_id": project_id}
-    )
-    return (row[0], row[1]) if row else ("none", None)
-
-
-def _find_form_statement(dialect: str) -> Any:
-    c = (table := Form.__table__).c  # type: ignore[attr-defined]
-    return core_select(*table.columns).where(
-        c.project_id == bindparam("project_id", type_=c.project_id.type),
-        c.xml_form_id == bindparam("xml_form_id", type_=c.xml_form_id.type),
-        c.deleted_at.is_(None),
-    )
-
-
 def _form_def_statement(dialect: str) -> Any:
     c = FormDef.__table__.c  # type: ignore[attr-defined]
     return core_select(c.id, c.sha256).where(c.id == bindparam("id", type_=c.id.type))
 
 
-def _scope_statement(dialect: str) -> Any:
-    c = ProjectScope.__table__.c  # type: ignore[attr-defined]
-    return core_select(c.mode, c.field).where(
-        c.project_id == bindparam("project_id", type_=c.project_id.type)
-    )
-
-
-_FIND_FORM: dict[str, DriverStatement] = {}
 _FORM_DEF: dict[str, DriverStatement] = {}
-_SCOPE: dict[str, DriverStatement] = {}

@@ -31,7 +31,7 @@ from server.policy import Access, authorize_form
 from server.services import sync_submission_batch as batch
 from server.services.blobs import find_blob
 from server.services.changes import mark_changed
-from server.services.forms import load_schema
+from server.services.forms import find_form, load_schema
 from server.services.records import (
     Change,
     FeedPosition,
@@ -44,6 +44,7 @@ from server.services.row_insert import EncodedJSON
 from server.services.scope import (
     load_scope,
     location_value,
+    project_scope_setting,
     submission_visible,
 )
 from server.services.submissions import attachments_of, current_definition_of, validation_json
@@ -193,7 +194,7 @@ def _form(session: Session, project_id: int, xml_form_id: str) -> Form | None:
     cache = _cache(session)
     key = ("form", project_id, xml_form_id)
     if key not in cache:
-        cache[key] = batch.find_form(session, project_id, xml_form_id)
+        cache[key] = find_form(session, project_id, xml_form_id)
     return cache[key]  # type: ignore[no-any-return]
 
 
@@ -364,7 +365,7 @@ def _scope_setting(session: Session, project_id: int) -> tuple[str, str | None]:
     cache = _cache(session)
     key = ("scope", project_id)
     if key not in cache:
-        cache[key] = batch.scope_setting(session, project_id)
+        cache[key] = project_scope_setting(session, project_id)
     return cache[key]  # type: ignore[no-any-return]
 
 
