@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -29,7 +30,10 @@ class Submission(SQLModel, table=True):
     __tablename__ = "submissions"
     __table_args__ = (
         UniqueConstraint("form_id", "instance_id"),
-        Index("ix_submissions_form_created", "form_id", "created_at"),
+        # Live submissions only, so that a lookup by key (which must find deleted ones too) has
+        # the unique constraint's index alone: see migrations/versions/0007_lookup_indexes.py.
+        Index("ix_submissions_form_created", "form_id", "created_at",
+              postgresql_where=text("deleted_at IS NULL"), sqlite_where=text("deleted_at IS NULL")),
         Index("ix_submissions_project_change_seq", "project_id", "change_seq"),
     )
 

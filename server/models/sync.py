@@ -26,10 +26,8 @@ class SyncOp(SQLModel, table=True):
     the same op_id gets that answer back as ``duplicate``. Deferred ops are not stored."""
 
     __tablename__ = "sync_ops"
-    __table_args__ = (
-        UniqueConstraint("project_id", "op_id"),
-        Index("ix_sync_ops_device", "project_id", "device_id", "client_seq"),
-    )
+    # No index but the key's: see migrations/versions/0007_lookup_indexes.py.
+    __table_args__ = (UniqueConstraint("project_id", "op_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(sa_column=Column(Integer, ForeignKey("projects.id"), nullable=False))

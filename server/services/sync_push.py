@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, text, update
-from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from server import errors
@@ -183,9 +182,9 @@ def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dic
 
 def _known_ops_statement(dialect: str) -> Any:
     c = SyncOp.__table__.c  # type: ignore[attr-defined]
-    return core_select(c.op_id, c.status, c.record_id, c.version, c.result).where(
+    return batch.each_key_lookup(
+        dialect, (c.op_id, c.status, c.record_id, c.version, c.result), c.op_id, "ids",
         c.project_id == bindparam("project_id", type_=c.project_id.type),
-        batch.among_param(dialect, c.op_id, "ids"),
     )
 
 
