@@ -27,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -38,7 +39,7 @@ from server.policy import MANAGER, Access  # noqa: E402
 from server.services.sync_pull import pull  # noqa: E402
 from server.services.sync_push import push  # noqa: E402
 from server.settings import Settings  # noqa: E402
-from tests.backends import create_database, postgres_reachable  # noqa: E402
+from tests.backends import create_database, postgres_admin_url, postgres_reachable  # noqa: E402
 from tests.factories import headers_for, make_project, make_user  # noqa: E402
 from tests.sync_api.conftest import FORM, N, V, W, publish  # noqa: E402
 
@@ -157,6 +158,14 @@ def raw_insert(engine: Any, rows: dict[str, list[dict[str, Any]]], seq: int | No
     return len(records) / (time.perf_counter() - started)
 
 
+def settle(backend: str) -> None:
+    """On PostgreSQL, a checkpoint before each timed run, as pgbench advises: the WAL that setup
+    and earlier runs left would otherwise be written out in the middle of the run."""
+    if backend == "postgresql":
+        with psycopg.connect(postgres_admin_url(), autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+
+
 def bench_pull(engine: Any, access: Access, project: int) -> tuple[float, int]:
     cursor, total = None, 0
     started = time.perf_counter()
@@ -175,13 +184,17 @@ def run(backend: str, folder: Path) -> None:
     try:
         engine, project, manager = setup(database.url, folder / "data")
         access = Access(Principal(manager, "user", "bench"), project, MANAGER, True)
+        settle(backend)
         push_rate = bench_push(engine, access, project)
         pushed = pushed_rows(engine, project)
         with engine.begin() as conn:
             seq = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
-        raw_rate = raw_insert(engine, copies(pushed, PUSHED), seq=int(seq or 0) + 1)
-        batched_rate = raw_insert(engine, copies(pushed, PUSHED), seq=int(seq or 0) + 1,
-                                  batch=BATCH)
+        rows = copies(pushed, PUSHED)
+        settle(backend)
+        raw_rate = raw_insert(engine, rows, seq=int(seq or 0) + 1)
+        rows = copies(pushed, PUSHED)
+        settle(backend)
+        batched_rate = raw_insert(engine, rows, seq=int(seq or 0) + 1, batch=BATCH)
         raw_insert(engine, copies(pushed, PULLED - 3 * PUSHED), seq=int(seq or 0) + 1)
         pull_rate, pulled = bench_pull(engine, access, project)
         print(f"sync.push {backend} ops_per_s={push_rate:.0f} raw_insert_rows_per_s={raw_rate:.0f}"
