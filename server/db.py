@@ -8,7 +8,7 @@ import re
 import select
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -17,8 +17,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlmodel import Session, create_engine
-
-from server.driver_sql import DriverStatement, compiled_for
 
 LOCK_TIMEOUT_MS = 30_000
 SQLITE_BUSY_TIMEOUT_MS = LOCK_TIMEOUT_MS
@@ -283,38 +281,6 @@ def unit_of_work(
         yield uow
     finally:
         uow.close()
-
-
-@contextmanager
-def custom_plans(session: Session) -> Iterator[None]:
-    """Within the block, PostgreSQL plans every statement for the values at hand.
-
-    psycopg prepares a statement it has run five times, and PostgreSQL then may settle on a
-    generic plan made without the values. For a lookup of a batch of keys (``IN`` a hundred
-    record ids) in a table whose statistics still describe it as small, as happens in the first
-    minute after a bulk of new rows, that plan scans every row of the form, and the cost grows
-    with the table. Only lookups need this: inserts keep their cheaper generic plans, and so
-    do the foreign-key checks PostgreSQL runs for every row a COPY inserts (re-planning those
-    made a batch's inserts half again as slow).
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    # Run by the driver (server/driver_sql.py): through the ORM each SET cost more than a
-    # push batch's lookup it is for.
-    compiled_for(_CUSTOM_PLANS, _plan_mode("force_custom_plan"), session).first(session, {})
-    try:
-        yield
-    finally:
-        compiled_for(_AUTO_PLANS, _plan_mode("auto"), session).first(session, {})
-
-
-_CUSTOM_PLANS: dict[str, DriverStatement] = {}
-_AUTO_PLANS: dict[str, DriverStatement] = {}
-
-
-def _plan_mode(mode: str) -> Callable[[str], Any]:
-    return lambda _dialect: text(f"SET LOCAL plan_cache_mode = {mode}")
 
 
 def lock_key(session: Session, space: int, key: str) -> None:

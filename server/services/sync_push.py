@@ -22,7 +22,6 @@ from sqlalchemy import bindparam, text, update
 from sqlmodel import Session, col, select
 
 from server import errors
-from server.db import custom_plans
 from server.driver_sql import DriverStatement, compiled_for
 from server.errors import Problem
 from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
@@ -90,13 +89,12 @@ def push(
     if not raw_ops:
         return {"results": [], "server_hlc": server_tick(session).encode()}
     last_seq, skewed, skew_ms = _lock_device(session, project_id, device_id)
-    with custom_plans(session):
-        state = _Push(
-            session, access, project_id, max_skew_ms, wall_clock_ms(),
-            _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
-            device_id, last_seq, skewed, skew_ms,
-        )
-        _prepare(state, raw_ops)
+    state = _Push(
+        session, access, project_id, max_skew_ms, wall_clock_ms(),
+        _known_ops(session, project_id, raw_ops), _uploaded_blobs(session, raw_ops),
+        device_id, last_seq, skewed, skew_ms,
+    )
+    _prepare(state, raw_ops)
     results = [_one(state, raw) for raw in raw_ops]
     _save_device(state)
     # The closing statements. The clock's row lock and then the change counter's (drawn by
