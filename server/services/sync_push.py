@@ -172,8 +172,7 @@ def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dic
     ids = {i for i in ids if isinstance(i, str) and 0 < len(i) <= _LIMITS["op_id"]}
     if not ids:
         return {}
-    dialect = session.get_bind().dialect.name
-    params = {"project_id": project_id, "ids": batch.among_value(dialect, sorted(ids))}
+    params = {"project_id": project_id, "ids": batch.keys_value(sorted(ids))}
     statement = compiled_for(_KNOWN_OPS, _known_ops_statement, session)
     return {row[0]: _Answer(*row) for row in statement.all(session, params)}
 

@@ -101,11 +101,11 @@ def test_batch_lookups_use_the_unique_keys_on_a_database_never_analyzed(
         form_id = session.exec(select(Form.id).where(Form.xml_form_id == FORM)).one()
         records_plan = _plan(
             session, compiled_for(batch._LOCKED_ROWS, batch._locked_rows_statement, session),
-            {"form_id": form_id, "ids": batch.among_value(backend, keys)},
+            {"form_id": form_id, "ids": batch.keys_value(keys)},
         )
         ops_plan = _plan(
             session, compiled_for(sync_push._KNOWN_OPS, sync_push._known_ops_statement, session),
-            {"project_id": project, "ids": batch.among_value(backend, ops)},
+            {"project_id": project, "ids": batch.keys_value(ops)},
         )
     if backend == "postgresql":
         assert "uq_submissions_form_id" in records_plan, records_plan
