@@ -3,11 +3,10 @@ together.
 
 Per op, the plain ``load``/``save`` path costs several database round trips (a locked read, on
 PostgreSQL an advisory lock and a second read, then one flush per row it writes). Within a push,
-``prepare`` reads every record the batch names in one query per form (rows locked in key order
-on PostgreSQL, then the keys of the missing ones locked in key order: the locks the per-op path
-takes)
-and ``save`` of a new record only stages its rows' values; ``finish`` inserts them with one
-executemany per table and stamps them as changed.
+``prepare`` takes, on PostgreSQL, the advisory locks on every key the batch names (the lock the
+per-op path takes on the key of a record being created), then reads every record in one query
+per form, its rows locked; ``save`` of a new record only stages its rows' values; ``finish``
+inserts them with one executemany per table and stamps them as changed.
 
 Staging is only for records that did not exist and need nothing else in the batch (no
 attachment slots, no entity made by the form): anything that reads or edits a record already
@@ -39,18 +38,22 @@ def prepare(
 ) -> None:
     """Load (and lock) the named records of each form; remember which do not exist yet."""
     prepared: dict[tuple[int, str], tuple[Submission, SubmissionDef] | None] = {}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for form in forms:
-        wanted = sorted(record_ids.get(form.id or 0, ()))
+    named = [(form.id or 0, sorted(record_ids.get(form.id or 0, ()))) for form in forms]
+    if session.get_bind().dialect.name == "postgresql":
+        # Every key the batch names, existing record or not, in one trip and one order: two
+        # pushes naming a common record serialise at the first key they share, before either
+        # holds a row lock. Locking existing rows first and the keys of missing ones after
+        # (the per-op path's order) let three pushes deadlock: each waited for a row or a key
+        # another one held (tests/sync_api/test_sync_concurrency.py).
+        keys = [f"{form_id}:{r}" for form_id, wanted in named for r in wanted]
+        if keys:
+            _lock_keys(session, keys)
+    for form_id, wanted in named:
         if not wanted:
             continue
-        found = _locked_rows(session, form.id or 0, wanted)
-        missing = [r for r in wanted if r not in found]
-        if postgres and missing:
-            _lock_keys(session, [f"{form.id}:{r}" for r in missing])
-            found.update(_locked_rows(session, form.id or 0, missing))
+        found = _locked_rows(session, form_id, wanted)
         for record_id in wanted:
-            prepared[(form.id or 0, record_id)] = found.get(record_id)
+            prepared[(form_id, record_id)] = found.get(record_id)
     cache[_PREPARED] = prepared
     cache[_ACTIVE] = True
 
@@ -215,7 +218,6 @@ def each_key_lookup(
     each = func.json_array_elements_text(cast(bindparam(name, type_=String), JSON))
     keys = each.table_valued("key").render_derived(name="keys")
     found = core_select(*columns).where(*conditions, key == keys.c.key).limit(1)
-    # The row lock is taken in the subquery, key by key in the order the keys are bound.
     found = (found.with_for_update() if lock else found).lateral("found")
     return core_select(*found.c).select_from(keys.join(found, true()))
 
@@ -226,7 +228,8 @@ def keys_value(values: Iterable[str]) -> str:
 
 
 def _lock_keys(session: Session, keys: list[str]) -> None:
-    """The per-op path's advisory locks on keys of records being created, taken in one trip."""
+    """Advisory locks on the keys (those the per-op path takes for a record being created),
+    in one trip and in the keys' order."""
     compiled_for(_LOCK_KEYS, _lock_keys_statement, session).first(
         session, {"space": LOCK_SPACE, "keys": keys_value(sorted(keys))}
     )
