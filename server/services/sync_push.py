@@ -27,9 +27,9 @@ from server.errors import Problem
 from server.models import Blob, SyncDevice, SyncOp, SyncQuarantine
 from server.models.base import utcnow
 from server.policy import Access
-from server.services import sync_submission_batch as batch
 from server.services import sync_submissions  # noqa: F401  (the built-in record kind)
 from server.services.conflicts import conflict_json, record_conflicts
+from server.services.key_lookup import each_key_lookup, keys_value
 from server.services.records import OpRejected, get_kind
 from server.services.row_insert import EncodedJSON, insert_rows
 from server.services.server_clock import server_tick, wall_clock_ms
@@ -172,14 +172,14 @@ def _known_ops(session: Session, project_id: int, raw_ops: Sequence[Any]) -> dic
     ids = {i for i in ids if isinstance(i, str) and 0 < len(i) <= _LIMITS["op_id"]}
     if not ids:
         return {}
-    params = {"project_id": project_id, "ids": batch.keys_value(sorted(ids))}
+    params = {"project_id": project_id, "ids": keys_value(sorted(ids))}
     statement = compiled_for(_KNOWN_OPS, _known_ops_statement, session)
     return {row[0]: _Answer(*row) for row in statement.all(session, params)}
 
 
 def _known_ops_statement(dialect: str) -> Any:
     c = SyncOp.__table__.c  # type: ignore[attr-defined]
-    return batch.each_key_lookup(
+    return each_key_lookup(
         dialect, (c.op_id, c.status, c.record_id, c.version, c.result), c.op_id, "ids",
         c.project_id == bindparam("project_id", type_=c.project_id.type),
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import JSON, String, bindparam, cast, func, literal_column, text, true
+from sqlalchemy import bindparam, text
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -27,7 +27,8 @@ from server.db import lock_key
 from server.driver_sql import DriverStatement, attached, compiled_for
 from server.models import Form, FormDef, Submission, SubmissionDef
 from server.services.changes import draw_change_number, mark_changed
-from server.services.row_insert import dumps, insert_rows
+from server.services.key_lookup import each_key_lookup, keys_value
+from server.services.row_insert import insert_rows
 
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
 _ACTIVE, _PREPARED, _PENDING = "batch", "prepared", "pending"
@@ -190,41 +191,6 @@ def _next_ids(dialect: str) -> Any:
 _LOCKED_ROWS: dict[str, DriverStatement] = {}
 _LARGEST: dict[str, DriverStatement] = {}
 _NEXT_IDS: dict[str, DriverStatement] = {}
-
-
-def each_key_lookup(
-    dialect: str, columns: Iterable[Any], key: Any, name: str, *conditions: Any,
-    lock: bool = False,
-) -> Any:
-    """`columns` of the rows whose `key` is one of the strings bound as `name` (bind
-    ``keys_value``'s value) and that meet `conditions`; with `lock`, rows locked for update.
-
-    The keys go as one JSON text, so the statement's text is the same for any number of them
-    (it compiles once and runs on the driver), and binding it is one C call where psycopg's
-    array dumper runs in Python (1.5 % of a PostgreSQL push, py-spy).
-
-    On PostgreSQL each key is looked up on its own (a lateral subquery per key), so that the
-    plan is the unique index's whatever the table's statistics say. Written as ``key = ANY``,
-    a table whose statistics still describe it as small (the first minute after a bulk of new
-    rows, before autovacuum's ANALYZE) was read through an index on its first column alone,
-    every row of the form or project filtered: a push's lookups grew from 0.8 to 2.3 ms per
-    batch of 100 over the first 6,500 records (0.4 ms as lookups per key).
-    """
-    if dialect != "postgresql":
-        keys = core_select(literal_column("value")).select_from(
-            func.json_each(bindparam(name, type_=String))
-        )
-        return core_select(*columns).where(*conditions, key.in_(keys))
-    each = func.json_array_elements_text(cast(bindparam(name, type_=String), JSON))
-    keys = each.table_valued("key").render_derived(name="keys")
-    found = core_select(*columns).where(*conditions, key == keys.c.key).limit(1)
-    found = (found.with_for_update() if lock else found).lateral("found")
-    return core_select(*found.c).select_from(keys.join(found, true()))
-
-
-def keys_value(values: Iterable[str]) -> str:
-    """The value to bind for ``each_key_lookup``'s keys (and ``_lock_keys``')."""
-    return dumps(list(values))
 
 
 def _lock_keys(session: Session, keys: list[str]) -> None:

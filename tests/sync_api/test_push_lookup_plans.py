@@ -26,6 +26,7 @@ from server.models import Form
 from server.policy import MANAGER, Access
 from server.services import sync_push
 from server.services import sync_submission_batch as batch
+from server.services.key_lookup import keys_value
 from server.settings import Settings
 from tests.backends import create_database
 from tests.factories import headers_for, make_project, make_user
@@ -101,11 +102,11 @@ def test_batch_lookups_use_the_unique_keys_on_a_database_never_analyzed(
         form_id = session.exec(select(Form.id).where(Form.xml_form_id == FORM)).one()
         records_plan = _plan(
             session, compiled_for(batch._LOCKED_ROWS, batch._locked_rows_statement, session),
-            {"form_id": form_id, "ids": batch.keys_value(keys)},
+            {"form_id": form_id, "ids": keys_value(keys)},
         )
         ops_plan = _plan(
             session, compiled_for(sync_push._KNOWN_OPS, sync_push._known_ops_statement, session),
-            {"project_id": project, "ids": batch.keys_value(ops)},
+            {"project_id": project, "ids": keys_value(ops)},
         )
     if backend == "postgresql":
         assert "uq_submissions_form_id" in records_plan, records_plan
