@@ -27,7 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
+# A checkpoint before each timed run on PostgreSQL (see its docstring).
+from bench_openrosa import settle  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -39,7 +40,7 @@ from server.policy import MANAGER, Access  # noqa: E402
 from server.services.sync_pull import pull  # noqa: E402
 from server.services.sync_push import push  # noqa: E402
 from server.settings import Settings  # noqa: E402
-from tests.backends import create_database, postgres_admin_url, postgres_reachable  # noqa: E402
+from tests.backends import create_database, postgres_reachable  # noqa: E402
 from tests.factories import headers_for, make_project, make_user  # noqa: E402
 from tests.sync_api.conftest import FORM, N, V, W, publish  # noqa: E402
 
@@ -156,14 +157,6 @@ def raw_insert(engine: Any, rows: dict[str, list[dict[str, Any]]], seq: int | No
                 for d in rows["submission_defs"][start:start + size]])
             conn.execute(statement("sync_ops"), rows["sync_ops"][start:start + size])
     return len(records) / (time.perf_counter() - started)
-
-
-def settle(backend: str) -> None:
-    """On PostgreSQL, a checkpoint before each timed run, as pgbench advises: the WAL that setup
-    and earlier runs left would otherwise be written out in the middle of the run."""
-    if backend == "postgresql":
-        with psycopg.connect(postgres_admin_url(), autocommit=True) as conn:
-            conn.execute("CHECKPOINT")
 
 
 def bench_pull(engine: Any, access: Access, project: int) -> tuple[float, int]:
