@@ -7,7 +7,8 @@ reading the row locked and writing it back took two. The UPDATE locks the row un
 caller's transaction ends (on PostgreSQL a concurrent reading waits and then advances the
 committed row; SQLite's write transactions are serialised anyway), so callers take a reading
 either early in a short write (REST, OpenRosa, a conflict resolution) or as one of the last
-statements (the sync push), never in the middle of a long one.
+statements (the sync push), never in the middle of a long one. A phone's new submission on
+PostgreSQL takes its reading inside the one statement that writes it (tick_in_statement_sql).
 """
 
 from __future__ import annotations
@@ -84,4 +85,25 @@ def _advance_statement(dialect: str) -> Any:
         f" WHEN {wall} = wall_ms THEN counter + 1"
         f" WHEN {wall} = :rwall THEN :rcounter + 1"
         " ELSE 0 END WHERE id = 1 RETURNING wall_ms, counter"
+    )
+
+
+def tick_in_statement_sql(now_param: str = "now") -> str:
+    """PostgreSQL: an UPDATE taking one reading of the clock, for a data-modifying CTE of a
+    statement that writes with it (server.services.submission_at_once).
+
+    The reading is ``server_tick``'s with nothing received, the counter's overflow included (it
+    borrows the next millisecond); the row is left alone, and nothing returned, when the wall
+    time would pass the encodable range. It returns the reading encoded as ``Timestamp.encode``
+    does, as ``hlc``.
+    """
+    wall = f"greatest(wall_ms, :{now_param})"
+    counter = f"CASE WHEN {wall} = wall_ms THEN counter + 1 ELSE 0 END"
+    overflow = f"{counter} > {MAX_COUNTER}"
+    return (
+        f"UPDATE server_clock SET wall_ms = CASE WHEN {overflow} THEN {wall} + 1 ELSE {wall} END,"
+        f" counter = CASE WHEN {overflow} THEN 0 ELSE {counter} END"
+        f" WHERE id = 1 AND {wall} < {MAX_WALL_MS}"
+        " RETURNING lpad(CAST(wall_ms AS TEXT), 13, '0') || '-'"
+        f" || lpad(CAST(counter AS TEXT), 5, '0') || '-{SERVER_NODE}' AS hlc"
     )

@@ -35,6 +35,13 @@ from server.services.changes import mark_changed
 from server.services.entity_submissions import process_submission
 from server.services.forms import load_schema
 from server.services.scope import location_value
+from server.services.submission_at_once import (
+    PLACEHOLDER,
+    begin_at_once,
+    end_at_once,
+    insert_at_once,
+    slots_of,
+)
 from server.services.submission_errors import (
     FORM_ID_MISMATCH,
     FORM_NOT_ACCEPTING,
@@ -141,6 +148,8 @@ def receive_openrosa(
     parsed = parse_submission_xml(xml, limits)
     early = early_reading(project_id, parsed)  # before the first statement: see its module
     shas = [incoming.stored.sha256 for incoming in files.values()]
+    # A new submission's likely case: see submission_at_once (PostgreSQL only).
+    at_once = not parsed.deprecated_id and begin_at_once(session)
     target = target_definition(session, project_id, parsed, sender.principal.actor_id, shas)
     form = target.form
     remember_schema(project_id, parsed, load_schema(target.form_def))
@@ -148,6 +157,11 @@ def receive_openrosa(
     if form.state == "closed":
         raise Problem(FORM_NOT_ACCEPTING)
     incoming = IncomingVersion(target, parsed, xml, files, sender, early)
+    if at_once:
+        receipt = _create_at_once(session, incoming)
+        if receipt is not None:
+            return receipt
+        end_at_once(session)
     if parsed.deprecated_id:
         # Imported here: submission_edits builds on this module (resends and edits are rare).
         from server.services.submission_edits import apply_edit
@@ -245,6 +259,41 @@ def current_definition_of(session: Session, submission: Submission) -> Submissio
 
 def create_submission(session: Session, incoming: IncomingVersion) -> Receipt:
     """A new logical submission with its first version."""
+    submission, definition, reading = _new_rows(session, incoming)
+    # Blobs first: from the stamp to the commit, PostgreSQL holds the server clock's row lock.
+    slots = _slot_blobs(session, reading.document, incoming, previous=None)
+    # Stamped before the rows exist, so that each is written by one INSERT (no UPDATE after).
+    with session.no_autoflush:
+        stamp_server_write(session, submission, definition, None, incoming.form.xml_form_id)
+    insert_new_submission(session, submission, definition, slots)
+    process_submission(session, submission, definition, "create", incoming.parsed)
+    return Receipt(submission, definition, created=True)
+
+
+def _create_at_once(session: Session, incoming: IncomingVersion) -> Receipt | None:
+    """A new submission written by one statement (submission_at_once); None when it is not
+    new, makes entities, or the statement could not write it."""
+    if incoming.target.existing_def_id is not None:
+        return None
+    if load_schema(incoming.form_def).entity is not None:
+        return None
+    submission, definition, reading = _new_rows(session, incoming)
+    files = {name: (sent.stored, sent.content_type) for name, sent in incoming.files.items()}
+    referenced = referenced_files(reading.document, reading.schema)
+    slots, new_blobs = slots_of(referenced, files, incoming.target.known_blobs)
+    with session.no_autoflush:
+        stamp_server_write(
+            session, submission, definition, None, incoming.form.xml_form_id, stamp=PLACEHOLDER
+        )
+    if not insert_at_once(session, submission, definition, slots, new_blobs):
+        return None
+    return Receipt(submission, definition, created=True)
+
+
+def _new_rows(
+    session: Session, incoming: IncomingVersion
+) -> tuple[Submission, SubmissionDef, Reading]:
+    """A new submission and its first version, neither added nor stamped yet."""
     form, parsed, sender = incoming.form, incoming.parsed, incoming.sender
     schema = load_schema(incoming.form_def)
     submission = new_row(
@@ -258,15 +307,7 @@ def create_submission(session: Session, incoming: IncomingVersion) -> Receipt:
         version=1,
     )
     reading = reading_for(schema, parsed, incoming.early)
-    definition = _new_definition(session, submission, reading, incoming)
-    # Blobs first: from the stamp to the commit, PostgreSQL holds the server clock's row lock.
-    slots = _slot_blobs(session, reading.document, incoming, previous=None)
-    # Stamped before the rows exist, so that each is written by one INSERT (no UPDATE after).
-    with session.no_autoflush:
-        stamp_server_write(session, submission, definition, None, form.xml_form_id)
-    insert_new_submission(session, submission, definition, slots)
-    process_submission(session, submission, definition, "create", parsed)
-    return Receipt(submission, definition, created=True)
+    return submission, _new_definition(session, submission, reading, incoming), reading
 
 
 def add_version(session: Session, previous: SubmissionDef, incoming: IncomingVersion) -> Receipt:

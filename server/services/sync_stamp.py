@@ -25,9 +25,12 @@ _REMOVED: Any = None  # a field a new version no longer has is written as "no an
 
 def stamp_server_write(
     session: Session, submission: Submission, definition: SubmissionDef,
-    previous: SubmissionDef | None, xml_form_id: str,
+    previous: SubmissionDef | None, xml_form_id: str, stamp: str | None = None,
 ) -> None:
-    """Give a version made over REST or OpenRosa its HLC and write metadata (never commits)."""
+    """Give a version made over REST or OpenRosa its HLC and write metadata (never commits).
+
+    `stamp`: the HLC to give it instead of a new server reading (a placeholder that the
+    statement writing the version replaces by its own reading: see submission_at_once)."""
     before = sync_fields(previous.data) if previous is not None else {}
     after = sync_fields(definition.data)
     changed = {k: v for k, v in after.items() if k not in before or not same_value(before[k], v)}
@@ -38,7 +41,8 @@ def stamp_server_write(
             submission.instance_id, previous.version, before,
             False, submission.field_meta,
         )
-    stamp = server_tick(session).encode()
+    if stamp is None:
+        stamp = server_tick(session).encode()
     writer = (
         f"odk:{definition.device_id}" if definition.device_id
         else f"user:{definition.submitter_id}"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
 from server.db import UnitOfWork
-from server.services.server_clock import SERVER_NODE, server_tick
+from server.services.server_clock import SERVER_NODE, server_tick, tick_in_statement_sql
 from sync.hlc import MAX_COUNTER, Clock, Timestamp
 
 
@@ -93,3 +94,28 @@ def test_a_reading_is_the_one_the_pure_clock_gives(engine, stored, now, remote) 
     with engine.connect() as conn:
         row = conn.execute(text("SELECT wall_ms, counter FROM server_clock WHERE id = 1")).one()
     assert (row[0], row[1]) == (expected.wall_ms, expected.counter)  # the next reading's base
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.tuples(_NEAR, _COUNTER), now=_NEAR)
+def test_a_reading_inside_a_statement_is_the_one_the_pure_clock_gives(
+    engine, backend, stored, now
+) -> None:
+    # The reading that a new submission's one statement takes (submission_at_once).
+    if backend != "postgresql":
+        pytest.skip("the statement is PostgreSQL's")
+    base = 1_764_450_000_000
+    last = Timestamp(base + stored[0], stored[1], SERVER_NODE)
+    expected = Clock(SERVER_NODE, lambda: base + now, last).tick()
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM server_clock"))
+        conn.execute(text("INSERT INTO server_clock (id, wall_ms, counter) VALUES (1, :w, :c)"),
+                     {"w": last.wall_ms, "c": last.counter})
+        encoded = conn.execute(
+            text(f"WITH tick AS ({tick_in_statement_sql()}) SELECT hlc FROM tick"),
+            {"now": base + now},
+        ).scalar()
+        row = conn.execute(text("SELECT wall_ms, counter FROM server_clock WHERE id = 1")).one()
+    assert encoded == expected.encode()
+    assert (row[0], row[1]) == (expected.wall_ms, expected.counter)

@@ -1,0 +1,210 @@
+"""A phone's new submission on PostgreSQL: everything it writes in one statement, outside a
+transaction.
+
+On PostgreSQL every statement is a network round trip, and in a transaction a new submission
+took six or eight: BEGIN, the target lookup, the server clock's tick, the lookup and insert of
+a new photo's blob row, the insert of its rows, COMMIT. Here the target lookup runs on its own
+(at READ COMMITTED each statement of a transaction sees what was committed when it started,
+which is what a lookup outside one sees), and everything the submission writes is one statement
+run outside a transaction: PostgreSQL runs such a statement as a transaction of its own, all or
+nothing and durable when it returns, as the COMMIT was. Three trips, the credentials' included.
+
+The statement's CTEs take a clock reading and draw the change number; their row locks are held
+until the statement ends, as they were until the COMMIT, so change numbers stay commit-ordered
+(server.services.changes). The write metadata is built before the reading exists, with
+PLACEHOLDER as its timestamp, and the statement puts its reading in its place.
+
+A submission this cannot write (a resend, an edit, a form that makes entities, a database
+without its clock or counter row) goes the transactional way, its target read here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, LargeBinary, String, bindparam, text
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session
+
+from server.driver_sql import DriverStatement, compiled_for
+from server.models import Submission, SubmissionDef
+from server.models.base import UTCDateTime
+from server.services.server_clock import SERVER_NODE, tick_in_statement_sql, wall_clock_ms
+from server.storage import StoredBlob
+from sync.hlc import MAX_COUNTER, MAX_WALL_MS, Timestamp
+
+# A timestamp no reading gives before the year 2286; in the stored JSON it is a whole string.
+PLACEHOLDER = Timestamp(MAX_WALL_MS, MAX_COUNTER, SERVER_NODE).encode()
+_PLACEHOLDER_JSON = json.dumps(PLACEHOLDER)
+
+# (file name, sha256 of what arrived or None, the blob id when that content is stored already)
+Slot = tuple[str, str | None, int | None]
+
+
+def begin_at_once(session: Session) -> bool:
+    """Run the session's statements outside a transaction, when it has run none yet and the
+    database is PostgreSQL; False otherwise (nothing changes)."""
+    if session.get_bind().dialect.name != "postgresql" or session.in_transaction():
+        return False
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
+
+
+def end_at_once(session: Session) -> None:
+    """Back to one transaction for what the session runs next (it begins at its next statement)."""
+    session.commit()
+
+
+def slots_of(
+    referenced: Sequence[str], files: dict[str, tuple[StoredBlob, str | None]],
+    known: dict[str, int],
+) -> tuple[list[Slot], dict[str, tuple[StoredBlob, str | None]]]:
+    """The version's attachment slots, for the `referenced` file names in order, from the
+    `files` that arrived (each stored, with its content type) and the blob ids `known` by
+    sha256; with the files whose content has no blob row yet, by sha256."""
+    slots: list[Slot] = []
+    new_blobs: dict[str, tuple[StoredBlob, str | None]] = {}
+    for name in referenced:
+        sent = files.get(name)
+        if sent is None:  # not arrived yet: the slot waits for it
+            slots.append((name, None, None))
+            continue
+        sha = sent[0].sha256
+        slots.append((name, sha, known.get(sha)))
+        if sha not in known:
+            new_blobs[sha] = sent
+    return slots, new_blobs
+
+
+def insert_at_once(
+    session: Session, submission: Submission, definition: SubmissionDef, slots: list[Slot],
+    new_blobs: dict[str, tuple[StoredBlob, str | None]],
+) -> bool:
+    """Write the submission, its first version (stamped with PLACEHOLDER), its attachment
+    slots and the blob rows of `new_blobs` (by sha256: the stored file and its content type),
+    all in one statement; False when it wrote nothing (no clock or counter row).
+
+    On success both objects are persistent in the session, with their ids and the reading."""
+    for row in (submission, definition):
+        if row in session:
+            session.expunge(row)  # written here (or by the caller's other path), not by a flush
+    meta = json.dumps(submission.field_meta)
+    stamped = _stamped_writes(submission.field_meta)
+    if meta.count(_PLACEHOLDER_JSON) != len(stamped):
+        return False  # a sender's string equals the placeholder: it must not be replaced
+    params = {f"s_{name}": getattr(submission, name) for name in _SUBMISSION_COLUMNS}
+    params.update({f"d_{name}": getattr(definition, name) for name in _VERSION_COLUMNS})
+    # Rows as JSON text: one json.dumps, where each array parameter is dumped in Python.
+    blobs = [
+        [stored.sha256, stored.md5, stored.size, kind, stored.path]
+        for stored, kind in new_blobs.values()
+    ]
+    params.update(
+        s_field_meta=meta, placeholder=_PLACEHOLDER_JSON, now=wall_clock_ms(),
+        blobs=json.dumps(blobs), b_created_at=submission.created_at,
+        slots=json.dumps([[name, sha, known, n] for n, (name, sha, known) in enumerate(slots)]),
+    )
+    written = compiled_for(_AT_ONCE, _statement, session).first(session, params)
+    if written is None:
+        return False
+    submission.id, definition.id, submission.change_seq, stamp = written
+    definition.submission_id = submission.id
+    definition.hlc = stamp
+    for write in stamped:
+        write[1] = stamp
+    for row in (submission, definition):
+        make_transient_to_detached(row)
+        session.add(row)
+    return True
+
+
+def _stamped_writes(meta: dict[str, Any] | None) -> list[list[Any]]:
+    # The writes stamped PLACEHOLDER in state_to_meta's JSON, each [version, hlc, device, op].
+    # A new record has no siblings (concurrent values); one that had would go the other way, as
+    # the placeholders they carry are not counted here.
+    if not meta:
+        return []
+    writes = [*meta.get("fields", {}).values(), meta.get("deleted")]
+    return [write for write in writes if write and write[1] == PLACEHOLDER]
+
+
+_AT_ONCE: dict[str, DriverStatement] = {}
+_SUBMISSION_COLUMNS = [
+    c.key for c in Submission.__table__.columns  # type: ignore[attr-defined]
+    if c.key not in ("id", "change_seq", "field_meta")
+]
+_VERSION_COLUMNS = [
+    c.key for c in SubmissionDef.__table__.columns  # type: ignore[attr-defined]
+    if c.key not in ("id", "submission_id", "hlc")
+]
+
+
+@cache
+def _typed_binds() -> list[Any]:
+    binds = [
+        bindparam(f"s_{name}", type_=Submission.__table__.c[name].type)  # type: ignore[attr-defined]
+        for name in _SUBMISSION_COLUMNS
+    ]
+    binds += [
+        bindparam(f"d_{name}", type_=SubmissionDef.__table__.c[name].type)  # type: ignore[attr-defined]
+        for name in _VERSION_COLUMNS
+    ]
+    return binds + [bindparam("b_created_at", type_=UTCDateTime())]
+
+
+def _statement(_dialect: str) -> Any:
+    # Built once. Without a clock reading nothing is written (no number drawn in vain), and the
+    # caller takes the other path. The files come as JSON (one parameter each), so the statement
+    # is the same whatever their number. A slot's blob is the stored one, else the row inserted
+    # here: the upsert returns also a row that a concurrent request inserted first, which a
+    # lookup in this statement's snapshot would miss.
+    submissions = ", ".join(_SUBMISSION_COLUMNS)
+    versions = ", ".join(_VERSION_COLUMNS)
+    s_values = ", ".join(_cast(f"s_{name}", Submission, name) for name in _SUBMISSION_COLUMNS)
+    d_values = ", ".join(_cast(f"d_{name}", SubmissionDef, name) for name in _VERSION_COLUMNS)
+    sql = f"""WITH tick AS ({tick_in_statement_sql()}),
+drawn AS (UPDATE change_counter SET value = value + 1
+          WHERE id = 1 AND EXISTS (SELECT FROM tick) RETURNING value),
+new_blobs AS (
+  INSERT INTO blobs (sha256, md5, size, content_type, path, created_at)
+  SELECT b ->> 0, b ->> 1, CAST(b ->> 2 AS BIGINT), b ->> 3, b ->> 4, :b_created_at
+  FROM json_array_elements(CAST(:blobs AS JSON)) AS b
+  WHERE EXISTS (SELECT FROM drawn)
+  ON CONFLICT (sha256) DO UPDATE SET sha256 = EXCLUDED.sha256
+  RETURNING id, sha256),
+new_submission AS (
+  INSERT INTO submissions ({submissions}, field_meta, change_seq)
+  SELECT {s_values},
+         CAST(replace(CAST(:s_field_meta AS TEXT), :placeholder, '"' || tick.hlc || '"') AS JSON),
+         drawn.value
+  FROM tick, drawn
+  RETURNING id),
+new_version AS (
+  INSERT INTO submission_defs (submission_id, {versions}, hlc)
+  SELECT new_submission.id, {d_values}, tick.hlc FROM new_submission, tick
+  RETURNING id),
+new_slots AS (
+  INSERT INTO submission_attachments (submission_def_id, name, blob_id, position)
+  SELECT new_version.id, s ->> 0,
+         COALESCE(CAST(s ->> 2 AS INTEGER),
+                  (SELECT n.id FROM new_blobs AS n WHERE n.sha256 = s ->> 1)),
+         CAST(s ->> 3 AS INTEGER)
+  FROM new_version, json_array_elements(CAST(:slots AS JSON)) AS s)
+SELECT new_submission.id, new_version.id, drawn.value, tick.hlc
+FROM new_submission, new_version, drawn, tick"""
+    return text(sql).bindparams(*_typed_binds())
+
+
+_SQL_TYPES = {
+    Integer: "INTEGER", BigInteger: "BIGINT", String: "VARCHAR", Boolean: "BOOLEAN",
+    LargeBinary: "BYTEA", JSON: "JSON", UTCDateTime: "TIMESTAMP WITH TIME ZONE",
+}
+
+
+def _cast(name: str, model: Any, column: str) -> str:
+    # Typed in the SQL: a NULL parameter in a SELECT list would otherwise be text.
+    kind = type(model.__table__.c[column].type)
+    return f"CAST(:{name} AS {_SQL_TYPES[kind]})"

@@ -1,0 +1,137 @@
+"""A phone's new submission written by one statement (PostgreSQL; SQLite writes it in its
+transaction): stamped by one clock reading, counted once, its files stored once, also when
+phones send at once and when the clock's row is gone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from server.db import UnitOfWork
+from server.services.server_clock import server_tick
+from sync.hlc import Timestamp
+from tests.odk.conftest import OPENROSA, Setup, instance_xml
+
+
+def _parts(xml: bytes, files: dict[str, bytes]) -> dict[str, Any]:
+    parts = {"xml_submission_file": ("submission.xml", xml, "text/xml")}
+    parts.update({name: (name, data, "image/jpeg") for name, data in files.items()})
+    return parts
+
+
+def _post(client: Any, odk: Setup, xml: bytes, files: dict[str, bytes]) -> None:
+    response = client.post(f"/v1/key/{odk.key}/projects/{odk.project_id}/submission",
+                           headers=OPENROSA, files=_parts(xml, files))
+    assert response.status_code == 201, response.text
+
+
+def _reading(engine: Any) -> Timestamp:
+    uow = UnitOfWork(engine, write=True)
+    try:
+        reading = server_tick(uow.session)
+        uow.commit()
+        return reading
+    finally:
+        uow.close()
+
+
+def _stored(engine: Any, instance_id: str) -> tuple[str, dict[str, Any], int]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT d.hlc, s.field_meta, s.change_seq FROM submissions s"
+                 " JOIN submission_defs d ON d.submission_id = s.id WHERE s.instance_id = :i"),
+            {"i": instance_id},
+        ).one()
+    meta = row[1] if isinstance(row[1], dict) else json.loads(row[1])
+    return row[0], meta, row[2]
+
+
+def _counter(engine: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar())
+
+
+def test_a_new_submission_is_stamped_by_one_reading_between_the_readings_around_it(
+    client, engine, odk
+) -> None:
+    before = _reading(engine)
+    instance_id = f"uuid:{uuid.uuid4()}"
+    _post(client, odk, instance_xml(instance_id=instance_id, photo="a.jpg"), {"a.jpg": b"new"})
+    after = _reading(engine)
+
+    stamp, meta, _seq = _stored(engine, instance_id)
+    assert before < Timestamp.parse(stamp) < after
+    written = {name: write[1] for name, write in meta["fields"].items()}
+    assert "/data/village" in written
+    assert set(written.values()) == {stamp}
+
+
+def test_a_submission_after_the_clock_row_was_emptied_is_stored_and_counted_once(
+    client, engine, odk
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM server_clock"))
+    counted = _counter(engine)
+    instance_id = f"uuid:{uuid.uuid4()}"
+    _post(client, odk, instance_xml(instance_id=instance_id), {})
+
+    stamp, _meta, seq = _stored(engine, instance_id)
+    assert seq == counted + 1 == _counter(engine)
+    assert _reading(engine) > Timestamp.parse(stamp)  # the row is back, and ahead of it
+
+
+def test_phones_sending_the_same_new_photo_at_once_store_it_once_and_each_keeps_it(
+    app, engine, odk, backend, monkeypatch
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers: no race")
+    from fastapi.testclient import TestClient
+
+    from server.services import submissions  # loaded with the app (imported first, it cycles)
+
+    _reading(engine)  # the clock's row exists, as on any server that has taken a write
+    photo = b"\xff\xd8 one photo, sent by every phone " + uuid.uuid4().bytes
+    counted = _counter(engine)
+    ids = [f"uuid:{uuid.uuid4()}" for _ in range(6)]
+    # Every phone has read the photo's blob as missing before any writes it: all six insert
+    # it at once, the race a plain insert-or-ignore would lose (a slot without its blob).
+    together = threading.Barrier(len(ids), timeout=30)
+    insert = submissions.insert_at_once
+
+    def insert_together(*args: Any, **kwargs: Any) -> bool:
+        together.wait()
+        return insert(*args, **kwargs)
+
+    monkeypatch.setattr(submissions, "insert_at_once", insert_together)
+    statuses: list[int] = []
+
+    def phone(instance_id: str) -> None:
+        with TestClient(app) as http:
+            xml = instance_xml(instance_id=instance_id, photo="p.jpg")
+            response = http.post(f"/v1/key/{odk.key}/projects/{odk.project_id}/submission",
+                                 headers=OPENROSA, files=_parts(xml, {"p.jpg": photo}))
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=phone, args=(instance_id,)) for instance_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [201] * len(ids)
+    with engine.connect() as conn:
+        blobs = conn.execute(text("SELECT count(*) FROM blobs WHERE sha256 = :sha"),
+                             {"sha": hashlib.sha256(photo).hexdigest()}).scalar()
+        slots = conn.execute(
+            text("SELECT count(*) FROM submission_attachments WHERE blob_id IS NOT NULL")
+        ).scalar()
+    assert (blobs, slots) == (1, len(ids))
+    stored = [_stored(engine, instance_id) for instance_id in ids]
+    assert sorted(seq for _, _, seq in stored) == list(range(counted + 1, counted + len(ids) + 1))
+    assert len({stamp for stamp, _, _ in stored}) == len(ids)
