@@ -17,7 +17,9 @@ from server.models.base import utcnow
 from server.passwords import hash_password
 from server.services.app_users import create_app_user
 from server.services.projects import create_project
+from server.services.server_clock import server_tick
 from server.services.users import create_user
+from sync.hlc import Timestamp
 
 PASSWORD = "correct horse battery staple"
 _PASSWORD_HASH = hash_password(PASSWORD)
@@ -68,6 +70,14 @@ def session_token(app: Any, actor_id: int, *, ttl: timedelta = timedelta(hours=1
         uow.session.add(row)
         uow.commit()
     return issue_session_jwt(app.state.secret_key, actor_id, row.id, now, now + ttl)
+
+
+def server_reading(engine: Engine) -> Timestamp:
+    """A reading of the server clock, committed (the clock's row exists afterwards)."""
+    with unit_of_work(engine) as uow:
+        reading = server_tick(uow.session)
+        uow.commit()
+        return reading
 
 
 def bearer(token: str) -> dict[str, str]:

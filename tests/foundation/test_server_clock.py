@@ -13,16 +13,7 @@ from sqlalchemy import text
 from server.db import UnitOfWork
 from server.services.server_clock import SERVER_NODE, server_tick, tick_in_statement_sql
 from sync.hlc import MAX_COUNTER, Clock, Timestamp
-
-
-def _tick(engine) -> Timestamp:  # type: ignore[no-untyped-def]
-    uow = UnitOfWork(engine, write=True)
-    try:
-        reading = server_tick(uow.session)
-        uow.commit()
-        return reading
-    finally:
-        uow.close()
+from tests.factories import server_reading
 
 
 def _empty_clock(engine) -> None:  # type: ignore[no-untyped-def]
@@ -31,15 +22,15 @@ def _empty_clock(engine) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_readings_grow_across_transactions(engine) -> None:
-    first, second = _tick(engine), _tick(engine)
+    first, second = server_reading(engine), server_reading(engine)
     assert second > first
 
 
 def test_an_emptied_clock_restarts_from_physical_time(engine) -> None:
     _empty_clock(engine)
-    reading = _tick(engine)
+    reading = server_reading(engine)
     assert reading.wall_ms > 1_700_000_000_000
-    assert _tick(engine) > reading
+    assert server_reading(engine) > reading
 
 
 def test_concurrent_first_readings_on_an_emptied_clock_all_succeed_and_differ(engine) -> None:
@@ -51,7 +42,7 @@ def test_concurrent_first_readings_on_an_emptied_clock_all_succeed_and_differ(en
     def writer() -> None:
         start.wait()
         try:
-            readings.append(_tick(engine))
+            readings.append(server_reading(engine))
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             failures.append(error)
 

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from server.db import UnitOfWork
-from server.services.server_clock import server_tick
 from sync.hlc import Timestamp
+from tests.factories import server_reading
 from tests.odk.conftest import OPENROSA, Setup, instance_xml
 
 
@@ -29,16 +28,6 @@ def _post(client: Any, odk: Setup, xml: bytes, files: dict[str, bytes]) -> None:
     response = client.post(f"/v1/key/{odk.key}/projects/{odk.project_id}/submission",
                            headers=OPENROSA, files=_parts(xml, files))
     assert response.status_code == 201, response.text
-
-
-def _reading(engine: Any) -> Timestamp:
-    uow = UnitOfWork(engine, write=True)
-    try:
-        reading = server_tick(uow.session)
-        uow.commit()
-        return reading
-    finally:
-        uow.close()
 
 
 def _stored(engine: Any, instance_id: str) -> tuple[str, dict[str, Any], int]:
@@ -60,10 +49,10 @@ def _counter(engine: Any) -> int:
 def test_a_new_submission_is_stamped_by_one_reading_between_the_readings_around_it(
     client, engine, odk
 ) -> None:
-    before = _reading(engine)
+    before = server_reading(engine)
     instance_id = f"uuid:{uuid.uuid4()}"
     _post(client, odk, instance_xml(instance_id=instance_id, photo="a.jpg"), {"a.jpg": b"new"})
-    after = _reading(engine)
+    after = server_reading(engine)
 
     stamp, meta, _seq = _stored(engine, instance_id)
     assert before < Timestamp.parse(stamp) < after
@@ -83,7 +72,7 @@ def test_a_submission_after_the_clock_row_was_emptied_is_stored_and_counted_once
 
     stamp, _meta, seq = _stored(engine, instance_id)
     assert seq == counted + 1 == _counter(engine)
-    assert _reading(engine) > Timestamp.parse(stamp)  # the row is back, and ahead of it
+    assert server_reading(engine) > Timestamp.parse(stamp)  # the row is back, and ahead of it
 
 
 def test_phones_sending_the_same_new_photo_at_once_store_it_once_and_each_keeps_it(
@@ -95,7 +84,7 @@ def test_phones_sending_the_same_new_photo_at_once_store_it_once_and_each_keeps_
 
     from server.services import submissions  # loaded with the app (imported first, it cycles)
 
-    _reading(engine)  # the clock's row exists, as on any server that has taken a write
+    server_reading(engine)  # the clock's row exists, as on any server that has taken a write
     photo = b"\xff\xd8 one photo, sent by every phone " + uuid.uuid4().bytes
     counted = _counter(engine)
     ids = [f"uuid:{uuid.uuid4()}" for _ in range(6)]
