@@ -36,7 +36,7 @@ def _parallel(args: list[str]) -> list[str]:
     # One pytest worker per core, at most four (pytest-xdist): on the project's 2-core machine
     # the suite takes half as long. Each worker migrates its own databases (their names carry
     # its pid) and serves on free ports, so workers share nothing. `-n 0` runs in one process.
-    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in args):
+    if any(arg.startswith(("-n", "--numprocesses")) for arg in args):
         return []
     if "no:xdist" in args:
         return []
