@@ -20,25 +20,27 @@ without its clock or counter row) goes the transactional way, its target read he
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, LargeBinary, String, bindparam, text
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 from server.driver_sql import DriverStatement, compiled_for
 from server.models import Submission, SubmissionDef
 from server.models.base import UTCDateTime
+from server.services.row_insert import dumps
 from server.services.server_clock import SERVER_NODE, tick_in_statement_sql, wall_clock_ms
 from server.storage import StoredBlob
 from sync.hlc import MAX_COUNTER, MAX_WALL_MS, Timestamp
 
 # A timestamp no reading gives before the year 2286; in the stored JSON it is a whole string.
 PLACEHOLDER = Timestamp(MAX_WALL_MS, MAX_COUNTER, SERVER_NODE).encode()
-_PLACEHOLDER_JSON = json.dumps(PLACEHOLDER)
+_PLACEHOLDER_JSON = dumps(PLACEHOLDER)
 
 # (file name, sha256 of what arrived or None, the blob id when that content is stored already)
 Slot = tuple[str, str | None, int | None]
@@ -91,21 +93,21 @@ def insert_at_once(
     for row in (submission, definition):
         if row in session:
             session.expunge(row)  # written here (or by the caller's other path), not by a flush
-    meta = json.dumps(submission.field_meta)
+    meta = dumps(submission.field_meta)
     stamped = _stamped_writes(submission.field_meta)
     if meta.count(_PLACEHOLDER_JSON) != len(stamped):
         return False  # a sender's string equals the placeholder: it must not be replaced
     params = {f"s_{name}": getattr(submission, name) for name in _SUBMISSION_COLUMNS}
     params.update({f"d_{name}": getattr(definition, name) for name in _VERSION_COLUMNS})
-    # Rows as JSON text: one json.dumps, where each array parameter is dumped in Python.
+    # Rows as JSON text: one dumps, where each array parameter is dumped in Python.
     blobs = [
         [stored.sha256, stored.md5, stored.size, kind, stored.path]
         for stored, kind in new_blobs.values()
     ]
     params.update(
         s_field_meta=meta, placeholder=_PLACEHOLDER_JSON, now=wall_clock_ms(),
-        blobs=json.dumps(blobs), b_created_at=submission.created_at,
-        slots=json.dumps([[name, sha, known, n] for n, (name, sha, known) in enumerate(slots)]),
+        blobs=dumps(blobs), b_created_at=submission.created_at,
+        slots=dumps([[name, sha, known, n] for n, (name, sha, known) in enumerate(slots)]),
     )
     written = compiled_for(_AT_ONCE, _statement, session).first(session, params)
     if written is None:
@@ -198,13 +200,9 @@ FROM new_submission, new_version, drawn, tick"""
     return text(sql).bindparams(*_typed_binds())
 
 
-_SQL_TYPES = {
-    Integer: "INTEGER", BigInteger: "BIGINT", String: "VARCHAR", Boolean: "BOOLEAN",
-    LargeBinary: "BYTEA", JSON: "JSON", UTCDateTime: "TIMESTAMP WITH TIME ZONE",
-}
-
-
 def _cast(name: str, model: Any, column: str) -> str:
-    # Typed in the SQL: a NULL parameter in a SELECT list would otherwise be text.
-    kind = type(model.__table__.c[column].type)
-    return f"CAST(:{name} AS {_SQL_TYPES[kind]})"
+    # Typed in the SQL: a NULL parameter in a SELECT list would otherwise be text. Without the
+    # length (VARCHAR, not VARCHAR(255)): a cast to a length cuts a longer value silently,
+    # where the insert refuses it, as the transactional path's insert does.
+    sql_type = model.__table__.c[column].type.compile(dialect=postgresql.dialect())
+    return f"CAST(:{name} AS {re.sub(r'[(][0-9]+[)]', '', sql_type)})"
