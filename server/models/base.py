@@ -81,7 +81,16 @@ def new_row(model: type[M], **values: Any) -> M:
 @cache
 def _defaults_of(model: type[Any]) -> tuple[tuple[str, Callable[[], Any]], ...]:
     return tuple(
-        (name, partial(field.get_default, call_default_factory=True))
+        (name, _default_maker(field))
         for name, field in model.model_fields.items()
         if not field.is_required()
     )
+
+
+def _default_maker(field: Any) -> Callable[[], Any]:
+    # A plain factory is called as it is: pydantic's get_default inspects its signature on
+    # every call, for every row made.
+    factory = field.default_factory
+    if factory is not None and not field.default_factory_takes_validated_data:
+        return factory  # type: ignore[no-any-return]
+    return partial(field.get_default, call_default_factory=True)

@@ -56,3 +56,11 @@ def test_stored_and_read_back_by_the_orm(engine) -> None:  # type: ignore[no-unt
         assert stored.created_at is not None
     finally:
         uow.close()
+
+
+def test_each_row_gets_its_own_default_value() -> None:
+    from server.models.sync import SyncQuarantine
+
+    first, second = new_row(SyncQuarantine), new_row(SyncQuarantine)
+    first.error["reason"] = "unknown form"
+    assert second.error == {} and SyncQuarantine().error == {}
