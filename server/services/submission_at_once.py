@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 from server.driver_sql import DriverStatement, compiled_for
@@ -89,7 +88,8 @@ def insert_at_once(
     slots and the blob rows of `new_blobs` (by sha256: the stored file and its content type),
     all in one statement; False when it wrote nothing (no clock or counter row).
 
-    On success both objects are persistent in the session, with their ids and the reading."""
+    On success both objects hold their ids and the reading, outside the session: it has
+    nothing of them left to write."""
     for row in (submission, definition):
         if row in session:
             session.expunge(row)  # written here (or by the caller's other path), not by a flush
@@ -117,9 +117,6 @@ def insert_at_once(
     definition.hlc = stamp
     for write in stamped:
         write[1] = stamp
-    for row in (submission, definition):
-        make_transient_to_detached(row)
-        session.add(row)
     return True
 
 
