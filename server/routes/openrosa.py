@@ -21,6 +21,7 @@ from server import errors
 from server.errors import Problem
 from server.http.backlog import BacklogCheck
 from server.http.deps import ReadUoW, WriteUoW
+from server.http.direct_route import DirectRoute
 from server.openrosa import (
     openrosa_context,
     openrosa_message,
@@ -51,6 +52,10 @@ class OpenRosaRoute(APIRoute):
     """A route whose errors, authentication errors included, are OpenRosa XML."""
 
     problem_renderer = staticmethod(render_openrosa_problem)
+
+
+class DirectOpenRosaRoute(OpenRosaRoute, DirectRoute):
+    """The phones' submission route: served without FastAPI's per-request dependency solving."""
 
 
 router = APIRouter(route_class=OpenRosaRoute, tags=["openrosa"])
@@ -197,13 +202,16 @@ def _chunks(part: UploadFile, size: int = 64 * 1024) -> Any:
 
 def _add(
     method: str, suffix: str, endpoint: Callable[..., Any], verb: str, openrosa: bool = True,
-    lists: bool = False,
+    lists: bool = False, direct: bool = False,
 ) -> None:
     # `lists`: the answer shows entity-list hashes, so held offline updates past their
     # timeout are applied first (Collect downloads a list only when its hash changed).
     deps = ([OpenRosaHeaders] if openrosa else []) + ([BacklogCheck] if lists else [])
     for prefix in PREFIXES:
-        router.add_api_route(prefix + suffix, endpoint, methods=[method], dependencies=deps)
+        router.add_api_route(
+            prefix + suffix, endpoint, methods=[method], dependencies=deps,
+            route_class_override=DirectOpenRosaRoute if direct else None,
+        )
         register({(method, prefix + suffix): verb})
 
 
@@ -211,4 +219,4 @@ _add("GET", "/formList", form_list, "form.list")
 _add("GET", "/forms/{xmlFormId}/manifest", manifest, "form.list", lists=True)
 _add("HEAD", "/submission", submission_probe, "form.list")
 _add("GET", "/submission", submission_probe, "form.list")
-_add("POST", "/submission", submission, "form.list")
+_add("POST", "/submission", submission, "form.list", direct=True)
