@@ -223,3 +223,38 @@ def test_xml_nested_deeper_than_the_limit_is_refused() -> None:
 def test_xml_larger_than_the_limit_is_refused() -> None:
     with pytest.raises(InstanceUnparseable, match="limit"):
         parse_instance(SUBMISSION, max_bytes=100)
+
+
+NAMESPACED = """<?xml version="1.0" encoding="UTF-8"?>
+<data xmlns="http://example.org/default" xmlns:jr="http://openrosa.org/javarosa"
+      xmlns:orx="http://openrosa.org/xforms" id="visit" version="7" jr:note="n&amp;1">
+  <!-- a comment --><?pi data?>
+  <g jr:template=""><t xml:lang="ky">Жаштар</t>tail text</g><empty/>
+  <orx:meta><orx:instanceID>uuid:n1</orx:instanceID></orx:meta>
+</data>""".encode()
+
+
+@pytest.mark.parametrize("xml", [SUBMISSION, NAMESPACED], ids=["submission", "namespaced"])
+def test_the_tree_is_the_one_elementtree_reads(xml: bytes) -> None:
+    from xml.etree.ElementTree import XML, tostring
+
+    assert tostring(parse_instance(xml).root) == tostring(XML(xml))
+
+
+def test_the_meta_of_a_namespaced_submission_is_found() -> None:
+    assert parse_instance(NAMESPACED).instance_id == "uuid:n1"
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        b'<!DOCTYPE data><data id="visit"/>',
+        b'<?xml version="1.0"?><!DOCTYPE data SYSTEM "http://example.org/x.dtd"><data/>',
+        b'<data id="visit">&undefined;</data>',
+        b'<?xml version="1.0" encoding="no-such-encoding"?><data/>',
+    ],
+    ids=["bare-doctype", "external-dtd", "undefined-entity", "unknown-encoding"],
+)
+def test_any_dtd_or_entity_is_refused(xml: bytes) -> None:
+    with pytest.raises(InstanceUnparseable):
+        parse_instance(xml)
