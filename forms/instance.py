@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from xml.etree.ElementTree import Element, TreeBuilder
 from xml.parsers import expat
 
@@ -113,7 +113,7 @@ class _TreeReader:
         return found
 
 
-def _refuse(*_args: Any) -> None:
+def _refuse(*_args: Any) -> NoReturn:
     raise _Refused
 
 
