@@ -252,6 +252,33 @@ class UnitOfWork:
         self.session.close()
 
 
+def begin_per_statement(session: Session) -> bool:
+    """Run the session's statements outside a transaction, each one its own, until its next
+    commit: on PostgreSQL, from its first statement (True, also when it does so already);
+    False, and nothing changes, on SQLite or in a transaction that has begun.
+
+    At READ COMMITTED each statement of a transaction sees what was committed when it
+    started, which is what a statement outside one sees; what changes is that each write is
+    durable at once, alone."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    if session.in_transaction():
+        return per_statement(session)
+    session.connection(execution_options={"isolation_level": PER_STATEMENT})
+    return True
+
+
+def per_statement(session: Session) -> bool:
+    """Whether the session runs its statements outside a transaction (begin_per_statement)."""
+    if not session.in_transaction():
+        return False
+    options = session.connection().get_execution_options()
+    return options.get("isolation_level") == PER_STATEMENT
+
+
+PER_STATEMENT = "AUTOCOMMIT"
+
+
 @lru_cache(maxsize=16)
 def _write_engine(engine: Engine) -> Engine:
     return engine.execution_options(kenesh_write=True)
@@ -265,7 +292,7 @@ def _per_statement_engine(engine: Engine) -> Engine:
     # transaction would give the statements one snapshot: kept.
     if engine.dialect.name != "postgresql":
         return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine.execution_options(isolation_level=PER_STATEMENT)
 
 
 @contextmanager

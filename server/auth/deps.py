@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -14,8 +16,9 @@ from server import errors
 from server.auth import credentials
 from server.auth.basic import Transport
 from server.auth.principal import Principal
-from server.db import unit_of_work
+from server.db import begin_per_statement, unit_of_work
 from server.errors import Problem
+from server.http.deps import request_write_uow
 from server.http.problems import RENDERER_KEY
 from server.policy import PUBLIC, Access, authorize
 from server.policy_routes import route_verb
@@ -132,16 +135,33 @@ def _gate(request: Request) -> None:
         return
     if verb == PUBLIC:
         return
-    # One read unit of work for the credentials and the decision (it opens no connection when
-    # the request carries no credentials); each lookup stands alone, so no shared snapshot.
-    with unit_of_work(request.app.state.engine, write=False, per_statement=True) as uow:
-        principal = _required_principal(request, uow.session)
+    with _gate_reads(request) as session:
+        principal = _required_principal(request, session)
         project_id = _project_id(path, request.path_params, principal)
         xml_form_id = request.path_params.get("xmlFormId")
-        sensitive = _form_sensitive(uow.session, project_id, xml_form_id)
+        sensitive = _form_sensitive(session, project_id, xml_form_id)
         request.state.access = authorize(
-            uow.session, principal, verb, project_id, xml_form_id=xml_form_id, sensitive=sensitive
+            session, principal, verb, project_id, xml_form_id=xml_form_id, sensitive=sensitive
         )
+
+
+# A route class sets this to True when its own work begins outside a transaction too (the
+# phones' submissions: server.services.submission_at_once): on PostgreSQL the gate's reads
+# then run on the request's write unit of work, whose connection the route goes on with.
+SHARES_GATE_READS = "gate_reads_in_write_uow"
+
+
+@contextmanager
+def _gate_reads(request: Request) -> Iterator[Session]:
+    # Each lookup stands alone, so no shared snapshot: per statement on PostgreSQL. A unit of
+    # work of its own opens no connection when the request carries no credentials.
+    if getattr(request.scope.get("route"), SHARES_GATE_READS, False):
+        uow = request_write_uow(request)
+        if begin_per_statement(uow.session):
+            yield uow.session
+            return
+    with unit_of_work(request.app.state.engine, write=False, per_statement=True) as own:
+        yield own.session
 
 
 def _project_id(path: str, params: dict[str, Any], principal: Principal) -> int | None:

@@ -22,11 +22,33 @@ def get_engine(request: Request) -> Engine:
 
 async def write_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """A write transaction; the service commits it once, before the response is built."""
-    uow = UnitOfWork(request.app.state.engine, write=True)
+    uow = request_write_uow(request)
     try:
         yield uow
     finally:
         await _close(uow)
+
+
+_WRITE_UOW = "kenesh_write_uow"
+
+
+def request_write_uow(request: Request) -> UnitOfWork:
+    """The request's write unit of work, made at the first call: the policy gate may read
+    through it before the route's dependency hands it to the route (see server.auth.deps).
+    `close_request_write_uow` closes it however the request ends."""
+    state = request.scope.setdefault("state", {})
+    uow = state.get(_WRITE_UOW)
+    if uow is None:
+        uow = state[_WRITE_UOW] = UnitOfWork(request.app.state.engine, write=True)
+    return uow  # type: ignore[no-any-return]
+
+
+def close_request_write_uow(state: dict[str, object]) -> None:
+    """Give back the connection of a request's write unit of work, if it still holds one (a
+    check that failed between the gate and the route leaves it open)."""
+    uow = state.pop(_WRITE_UOW, None)
+    if isinstance(uow, UnitOfWork):
+        uow.close()
 
 
 async def read_uow(request: Request) -> AsyncIterator[UnitOfWork]:

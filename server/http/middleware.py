@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import errors
 from server.errors import Problem
+from server.http.deps import close_request_write_uow
 from server.http.problems import problem_response, render_unhandled
 
 access_log = logging.getLogger("kenesh.access")
@@ -68,6 +69,7 @@ class RequestContextMiddleware:
             response = await render_unhandled(Request(scope, receive), exc)
             await response(scope, receive, send_tracked)
         finally:
+            close_request_write_uow(scope["state"])
             if access_log.isEnabledFor(logging.INFO):
                 _log_request(scope, request_id, status, started)
 

@@ -55,7 +55,10 @@ class OpenRosaRoute(APIRoute):
 
 
 class DirectOpenRosaRoute(OpenRosaRoute, DirectRoute):
-    """The phones' submission route: served without FastAPI's per-request dependency solving."""
+    """The phones' submission route: served without FastAPI's per-request dependency solving,
+    and the policy gate reads through its unit of work (one connection for the request)."""
+
+    gate_reads_in_write_uow = True
 
 
 router = APIRouter(route_class=OpenRosaRoute, tags=["openrosa"])

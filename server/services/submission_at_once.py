@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
+from server.db import begin_per_statement
 from server.driver_sql import DriverStatement, compiled_for
 from server.models import Submission, SubmissionDef
 from server.models.base import UTCDateTime
@@ -46,12 +47,10 @@ Slot = tuple[str, str | None, int | None]
 
 
 def begin_at_once(session: Session) -> bool:
-    """Run the session's statements outside a transaction, when it has run none yet and the
-    database is PostgreSQL; False otherwise (nothing changes)."""
-    if session.get_bind().dialect.name != "postgresql" or session.in_transaction():
-        return False
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return True
+    """Run the session's statements outside a transaction (PostgreSQL), when it has begun
+    none yet or does so already (the policy gate's reads may have begun it); False otherwise
+    (nothing changes)."""
+    return begin_per_statement(session)
 
 
 def end_at_once(session: Session) -> None:

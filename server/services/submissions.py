@@ -26,13 +26,13 @@ from forms.instance import (
 )
 from server import errors
 from server.auth.principal import Principal
+from server.db import per_statement
 from server.errors import Problem
 from server.models import Form, FormDef, Submission, SubmissionAttachment, SubmissionDef
 from server.models.base import new_row, utcnow
 from server.policy import Access, authorize, authorize_form
 from server.services.blobs import ensure_blob_id
 from server.services.changes import mark_changed
-from server.services.entity_submissions import process_submission
 from server.services.forms import load_schema
 from server.services.scope import location_value
 from server.services.submission_at_once import (
@@ -150,6 +150,8 @@ def receive_openrosa(
     shas = [incoming.stored.sha256 for incoming in files.values()]
     # A new submission's likely case: see submission_at_once (PostgreSQL only).
     at_once = not parsed.deprecated_id and begin_at_once(session)
+    if not at_once and per_statement(session):
+        end_at_once(session)  # the policy gate's reads ran outside a transaction: begin one
     target = target_definition(session, project_id, parsed, sender.principal.actor_id, shas)
     form = target.form
     remember_schema(project_id, parsed, load_schema(target.form_def))
@@ -266,7 +268,7 @@ def create_submission(session: Session, incoming: IncomingVersion) -> Receipt:
     with session.no_autoflush:
         stamp_server_write(session, submission, definition, None, incoming.form.xml_form_id)
     insert_new_submission(session, submission, definition, slots)
-    process_submission(session, submission, definition, "create", incoming.parsed)
+    _entities(session, submission, definition, "create", incoming)
     return Receipt(submission, definition, created=True)
 
 
@@ -329,8 +331,20 @@ def add_version(session: Session, previous: SubmissionDef, incoming: IncomingVer
     insert_slots(session, definition, slots)
     stamp_server_write(session, submission, definition, previous, incoming.form.xml_form_id)
     mark_changed(session, "submission", submission.id or 0)
-    process_submission(session, submission, definition, "edit", incoming.parsed)
+    _entities(session, submission, definition, "edit", incoming)
     return Receipt(submission, definition, created=True)
+
+
+def _entities(
+    session: Session, submission: Submission, definition: SubmissionDef, action: str,
+    incoming: IncomingVersion,
+) -> None:
+    # Imported here: entity_submissions builds on the record kinds, one of which
+    # (sync_submissions) builds on this module; imported at the top, this module could not be
+    # imported first.
+    from server.services.entity_submissions import process_submission
+
+    process_submission(session, submission, definition, action, incoming.parsed)
 
 
 def _new_definition(

@@ -51,3 +51,17 @@ def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, broken) ->
     result = _lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert broken in result.stdout
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["server.services.submissions", "server.routes.openrosa", "server.services.conflicts"],
+)
+def test_a_service_or_route_module_imports_first_in_a_new_process(module: str) -> None:
+    # A script or a test may import one of these before the app: an import cycle through the
+    # record kinds once made that an ImportError.
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
