@@ -139,8 +139,54 @@ async def store_async_stream(
 
 
 def store_bytes(data_dir: Path, content: bytes) -> StoredBlob:
-    """Store content already in memory (a small generated file, an uploaded form)."""
-    return store_stream(data_dir, [content])
+    """Store content already in memory (a small generated file, an uploaded form, a photo)."""
+    sha = hashlib.sha256(content).hexdigest()
+    relative = blob_path(sha)
+    target = Path(data_dir) / relative
+    if not target.exists():
+        return store_stream(data_dir, [content])
+    os.utime(target)  # as _BlobWriter.finish does for content stored already
+    return StoredBlob(sha, hashlib.md5(content, usedforsecurity=False).hexdigest(),
+                      len(content), relative)
+
+
+SPOOL_IN_MEMORY = 1024 * 1024
+
+
+class BlobSpool:
+    """Content arriving in pieces for the blob store, held in memory up to `in_memory` bytes
+    (Starlette's spooled uploads hold as much), beyond that written to a temporary file beside
+    the store as it comes. `finish` stores it; a copy of content stored already is dropped,
+    and one held in memory was never written."""
+
+    def __init__(self, data_dir: Path, in_memory: int = SPOOL_IN_MEMORY) -> None:
+        self.data_dir = data_dir
+        self.in_memory = in_memory
+        self.held = bytearray()
+        self.writer: _BlobWriter | None = None
+
+    def write(self, chunk: bytes) -> None:
+        if self.writer is not None:
+            self.writer.write(chunk)
+            return
+        self.held += chunk
+        if len(self.held) > self.in_memory:
+            self.writer = _BlobWriter(self.data_dir, None)
+            self.writer.write(bytes(self.held))
+            self.held = bytearray()
+
+    def finish(self) -> StoredBlob:
+        if self.writer is None:
+            return store_bytes(self.data_dir, bytes(self.held))
+        try:
+            return self.writer.finish()
+        except BaseException:
+            self.writer.abandon()
+            raise
+
+    def abandon(self) -> None:
+        if self.writer is not None:
+            self.writer.abandon()
 
 
 def blob_file(data_dir: Path, relative: str) -> Path:

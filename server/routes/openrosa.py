@@ -14,14 +14,13 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 
 from server import errors
 from server.errors import Problem
 from server.http.backlog import BacklogCheck
 from server.http.deps import ReadUoW, WriteUoW
 from server.http.direct_route import DirectRoute
+from server.http.multipart_files import MalformedMultipart, read_multipart_files
 from server.openrosa import (
     openrosa_context,
     openrosa_message,
@@ -34,7 +33,6 @@ from server.services.entity_csv import linked_dataset, manifest_entry
 from server.services.form_media import list_attachments_with_blobs
 from server.services.forms import get_form, get_project, list_fillable_forms
 from server.services.submissions import IncomingFile, Sender, XmlLimits, receive_openrosa
-from server.storage import store_stream
 
 MISSING_SUBMISSION_FILE = errors.register(
     "openrosa.missing_submission_file", 400, "The multipart body has no xml_submission_file part."
@@ -175,32 +173,15 @@ async def submission(
 
 
 async def _read_multipart(request: Request) -> tuple[bytes, dict[str, IncomingFile]]:
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise Problem(MALFORMED_MULTIPART, "Expected a multipart/form-data body.")
-    try:
-        form = await request.form(max_files=1000, max_fields=1000)
-    except (MultiPartException, ValueError, KeyError) as exc:
-        raise Problem(MALFORMED_MULTIPART, str(exc) or None) from exc
-    xml_part = form.get("xml_submission_file")
-    if xml_part is None:
-        raise Problem(MISSING_SUBMISSION_FILE)
-    xml = await xml_part.read() if isinstance(xml_part, UploadFile) else str(xml_part).encode()
     data_dir = request.app.state.settings.data_dir
-    files: dict[str, IncomingFile] = {}
-    for key, part in form.multi_items():
-        if key == "xml_submission_file" or not isinstance(part, UploadFile):
-            continue
-        name = part.filename or key
-        stored = store_stream(data_dir, _chunks(part))  # spooled part -> blob file, in chunks
-        files[name] = IncomingFile(name, stored, part.content_type)
-    await form.close()
-    return xml, files
-
-
-def _chunks(part: UploadFile, size: int = 64 * 1024) -> Any:
-    part.file.seek(0)
-    while chunk := part.file.read(size):
-        yield chunk
+    try:
+        xml, parts = await read_multipart_files(request, data_dir, keep="xml_submission_file")
+    except MalformedMultipart as exc:
+        raise Problem(MALFORMED_MULTIPART, str(exc)) from exc
+    if xml is None:
+        raise Problem(MISSING_SUBMISSION_FILE)
+    # A name sent twice: the last file wins, as it did in the form Starlette read.
+    return xml, {part.name: IncomingFile(part.name, part.stored, part.content_type) for part in parts}
 
 
 def _add(
