@@ -283,10 +283,9 @@ def _create_at_once(session: Session, incoming: IncomingVersion) -> Receipt | No
     files = {name: (sent.stored, sent.content_type) for name, sent in incoming.files.items()}
     referenced = referenced_files(reading.document, reading.schema)
     slots, new_blobs = slots_of(referenced, files, incoming.target.known_blobs)
-    with session.no_autoflush:
-        stamp_server_write(
-            session, submission, definition, None, incoming.form.xml_form_id, stamp=PLACEHOLDER
-        )
+    stamp_server_write(
+        session, submission, definition, None, incoming.form.xml_form_id, stamp=PLACEHOLDER
+    )
     if not insert_at_once(session, submission, definition, slots, new_blobs):
         return None
     return Receipt(submission, definition, created=True)

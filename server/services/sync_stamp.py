@@ -30,7 +30,8 @@ def stamp_server_write(
     """Give a version made over REST or OpenRosa its HLC and write metadata (never commits).
 
     `stamp`: the HLC to give it instead of a new server reading (a placeholder that the
-    statement writing the version replaces by its own reading: see submission_at_once)."""
+    statement writing the version replaces by its own reading: see submission_at_once); the
+    rows are then that statement's to write, and are not added to the session."""
     before = sync_fields(previous.data) if previous is not None else {}
     after = sync_fields(definition.data)
     changed = {k: v for k, v in after.items() if k not in before or not same_value(before[k], v)}
@@ -41,6 +42,7 @@ def stamp_server_write(
             submission.instance_id, previous.version, before,
             False, submission.field_meta,
         )
+    placeholder = stamp
     if stamp is None:
         stamp = server_tick(session).encode()
     writer = (
@@ -58,5 +60,6 @@ def stamp_server_write(
     definition.hlc = stamp
     definition.op_id = op.op_id
     definition.changed_fields = list(result.changed_fields)
-    session.add(submission)
-    session.add(definition)
+    if placeholder is None:
+        session.add(submission)
+        session.add(definition)
