@@ -29,7 +29,6 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
-from server.db import begin_per_statement
 from server.driver_sql import DriverStatement, compiled_for
 from server.models import Submission, SubmissionDef
 from server.models.base import UTCDateTime
@@ -44,13 +43,6 @@ _PLACEHOLDER_JSON = dumps(PLACEHOLDER)
 
 # (file name, sha256 of what arrived or None, the blob id when that content is stored already)
 Slot = tuple[str, str | None, int | None]
-
-
-def begin_at_once(session: Session) -> bool:
-    """Run the session's statements outside a transaction (PostgreSQL), when it has begun
-    none yet or does so already (the policy gate's reads may have begun it); False otherwise
-    (nothing changes)."""
-    return begin_per_statement(session)
 
 
 def end_at_once(session: Session) -> None:
