@@ -135,17 +135,27 @@ def attached(session: Session, model: type[M], values: dict[str, Any]) -> M:
     """A row read by a DriverStatement, as the session's persistent `model` object: the one
     the session holds already, else a new one as the ORM's loading would make it (columns not
     in `values` load when first read)."""
+    return attach(session, detached(model, values))
+
+
+def detached(model: type[M], values: dict[str, Any]) -> M:
+    """A row read by a DriverStatement, as a detached `model` object: the columns in `values`
+    are read; any other loads only once the object is attached (`attach`)."""
     _configure_mappers()
-    mapper = sa_inspect(model)
-    key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
-    held = session.identity_map.get(key)
-    if held is not None:
-        return held  # type: ignore[no-any-return]
-    loaded = mapper.class_manager.new_instance()
+    loaded = sa_inspect(model).class_manager.new_instance()
     loaded.__dict__.update(values)
     make_transient_to_detached(loaded)
-    session.add(loaded)
     return loaded  # type: ignore[no-any-return]
+
+
+def attach(session: Session, row: M) -> M:
+    """`row`, made by `detached`, as the session's persistent object: the one the session
+    holds for that row already, else `row` itself."""
+    held = session.identity_map.get(sa_inspect(row).key)
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    session.add(row)
+    return row
 
 
 @cache

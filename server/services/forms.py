@@ -205,6 +205,11 @@ def load_schema(definition: FormDef) -> FormSchema:
 _schemas_by_row: dict[tuple[int | None, str], FormSchema] = {}
 
 
+def schema_known(definition: FormDef) -> bool:
+    """Whether load_schema knows this definition's schema without reading its row."""
+    return (definition.id, definition.sha256) in _schemas_by_row
+
+
 @lru_cache(maxsize=256)
 def _schema_cached(_sha256: str, text: str) -> FormSchema:
     # Keyed by the XForm's sha256 too, so equal texts of different forms never mix.

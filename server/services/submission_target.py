@@ -11,7 +11,8 @@ files that came with the request, when their content is stored already, are read
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ARRAY, String, bindparam, cast, exists, func, null
@@ -19,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from forms.instance import ParsedInstance
 from server import errors
-from server.driver_sql import DriverStatement, attached, compiled_for
+from server.driver_sql import DriverStatement, attach, attached, compiled_for, detached
 from server.errors import Problem
 from server.models import Blob, Form, FormAssignment, FormDef, ProjectScope, SubmissionDef
 from server.services.forms import EMPTY_VERSION_TOKEN
@@ -37,13 +38,23 @@ class SubmissionTarget:
     # Blob ids by sha256, of content already stored (PostgreSQL only: SQLite has no trips).
     known_blobs: dict[str, int] = field(default_factory=dict)
 
+    def attached_to(self, session: Session) -> SubmissionTarget:
+        """This target with its form and version in the session (read with attach=False)."""
+        return replace(
+            self, form=attach(session, self.form), form_def=attach(session, self.form_def)
+        )
+
 
 def target_definition(
     session: Session, project_id: int, parsed: ParsedInstance, actor_id: int | None = None,
-    shas: Sequence[str] = (),
+    shas: Sequence[str] = (), *, attach: bool = True,
 ) -> SubmissionTarget:
     """The target of a parsed submission sent by `actor_id` with files of these `shas`; 404
-    for an unknown form or version (also without a version attribute, as on ODK Central)."""
+    for an unknown form or version (also without a version attribute, as on ODK Central).
+
+    `attach=False`: the form and version are left out of the session (their columns read, the
+    version's XForm and schema not readable until `attached_to`), for a caller that only reads
+    them: adding two rows to a session is a sizeable part of a phone's submission."""
     version = None if parsed.version is None else parsed.version or EMPTY_VERSION_TOKEN
     wanted = "" if version in (None, EMPTY_VERSION_TOKEN) else version
     params = {
@@ -55,11 +66,12 @@ def target_definition(
         raise Problem(errors.NOT_FOUND, f"Form {parsed.form_id!r} does not exist in this project.")
     if version is None:
         raise Problem(errors.NOT_FOUND, "The submission has no version attribute on its root.")
-    form = attached(session, Form, dict(zip(_FORM_COLUMNS, row, strict=False)))
+    row_of = partial(attached, session) if attach else detached
+    form = row_of(Form, dict(zip(_FORM_COLUMNS, row, strict=False)))
     def_values = row[len(_FORM_COLUMNS) : len(_FORM_COLUMNS) + len(_DEF_COLUMNS)]
     if def_values[0] is None:  # no published version of that name
         raise Problem(errors.NOT_FOUND, f"Form {form.xml_form_id!r} has no version {version!r}.")
-    form_def = attached(session, FormDef, dict(zip(_DEF_COLUMNS, def_values, strict=True)))
+    form_def = row_of(FormDef, dict(zip(_DEF_COLUMNS, def_values, strict=True)))
     assigned, existing_def_id, scope_field, blobs = row[len(_FORM_COLUMNS) + len(_DEF_COLUMNS) :]
     known = dict(_sha_and_id(entry) for entry in blobs or ())
     return SubmissionTarget(form, form_def, bool(assigned), existing_def_id, scope_field, known)

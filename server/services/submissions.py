@@ -8,7 +8,7 @@ and the record scope they respect, are in server/services/submission_edits.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -33,7 +33,7 @@ from server.models.base import new_row, utcnow
 from server.policy import Access, authorize, authorize_form
 from server.services.blobs import ensure_blob_id
 from server.services.changes import mark_changed
-from server.services.forms import load_schema
+from server.services.forms import load_schema, schema_known
 from server.services.scope import location_value
 from server.services.submission_at_once import (
     PLACEHOLDER,
@@ -151,7 +151,11 @@ def receive_openrosa(
     at_once = not parsed.deprecated_id and begin_per_statement(session)
     if not at_once and per_statement(session):
         end_at_once(session)  # the policy gate's reads ran outside a transaction: begin one
-    target = target_definition(session, project_id, parsed, sender.principal.actor_id, shas)
+    target = target_definition(
+        session, project_id, parsed, sender.principal.actor_id, shas, attach=not at_once
+    )
+    if at_once and not schema_known(target.form_def):
+        target = target.attached_to(session)  # its schema is read from its row (once a worker)
     form = target.form
     remember_schema(project_id, parsed, load_schema(target.form_def))
     access = _authorize_submission(session, sender, project_id, target)
@@ -163,6 +167,8 @@ def receive_openrosa(
         if receipt is not None:
             return receipt
         end_at_once(session)
+        incoming = replace(incoming, target=target.attached_to(session))
+        target, form = incoming.target, incoming.form
     if parsed.deprecated_id:
         # Imported here: submission_edits builds on this module (resends and edits are rare).
         from server.services.submission_edits import apply_edit

@@ -124,3 +124,17 @@ def test_phones_sending_the_same_new_photo_at_once_store_it_once_and_each_keeps_
     stored = [_stored(engine, instance_id) for instance_id in ids]
     assert sorted(seq for _, _, seq in stored) == list(range(counted + 1, counted + len(ids) + 1))
     assert len({stamp for stamp, _, _ in stored}) == len(ids)
+
+
+def test_a_workers_first_submission_of_a_form_reads_its_schema_from_the_row(
+    client, engine, odk, monkeypatch
+) -> None:
+    # The one-statement path reads the form's rows without the session; the schema, when this
+    # worker has not seen it, must still be read (from the row, attached for it).
+    from server.services import forms
+
+    monkeypatch.setattr(forms, "_schemas_by_row", {})
+    forms._schema_cached.cache_clear()
+    instance_id = f"uuid:{uuid.uuid4()}"
+    _post(client, odk, instance_xml(instance_id=instance_id), {})
+    assert _stored(engine, instance_id)[2] > 0
