@@ -88,8 +88,11 @@ def insert_at_once(
     stamped = _stamped_writes(submission.field_meta)
     if meta.count(_PLACEHOLDER_JSON) != len(stamped):
         return False  # a sender's string equals the placeholder: it must not be replaced
-    params = {f"s_{name}": getattr(submission, name) for name in _SUBMISSION_COLUMNS}
-    params.update({f"d_{name}": getattr(definition, name) for name in _VERSION_COLUMNS})
+    # Read from the objects' own state: neither is in a session, so no attribute is unloaded
+    # or pending (a column new_row was not given reads as None, as through the attribute).
+    values, version_values = submission.__dict__, definition.__dict__
+    params = {key: values.get(name) for key, name in _SUBMISSION_PARAMS}
+    params.update({key: version_values.get(name) for key, name in _VERSION_PARAMS})
     # Rows as JSON text: one dumps, where each array parameter is dumped in Python.
     blobs = [
         [stored.sha256, stored.md5, stored.size, kind, stored.path]
@@ -103,9 +106,10 @@ def insert_at_once(
     written = compiled_for(_AT_ONCE, _statement, session).first(session, params)
     if written is None:
         return False
-    submission.id, definition.id, submission.change_seq, stamp = written
-    definition.submission_id = submission.id
-    definition.hlc = stamp
+    submission_id, version_id, change_seq, stamp = written
+    # Set in their state alone, as the ORM sets what it loads: no session will flush them.
+    values.update(id=submission_id, change_seq=change_seq)
+    version_values.update(id=version_id, submission_id=submission_id, hlc=stamp)
     for write in stamped:
         write[1] = stamp
     return True
@@ -130,6 +134,8 @@ _VERSION_COLUMNS = [
     c.key for c in SubmissionDef.__table__.columns  # type: ignore[attr-defined]
     if c.key not in ("id", "submission_id", "hlc")
 ]
+_SUBMISSION_PARAMS = [(f"s_{name}", name) for name in _SUBMISSION_COLUMNS]
+_VERSION_PARAMS = [(f"d_{name}", name) for name in _VERSION_COLUMNS]
 
 
 @cache

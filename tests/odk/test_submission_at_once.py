@@ -138,3 +138,35 @@ def test_a_workers_first_submission_of_a_form_reads_its_schema_from_the_row(
     instance_id = f"uuid:{uuid.uuid4()}"
     _post(client, odk, instance_xml(instance_id=instance_id), {})
     assert _stored(engine, instance_id)[2] > 0
+
+
+def test_the_written_rows_hold_their_ids_and_reading(client, engine, odk, backend, monkeypatch):
+    if backend != "postgresql":
+        pytest.skip("the one statement is PostgreSQL's")
+    from server.services import submissions
+
+    written: list[Any] = []
+    real = submissions.insert_at_once
+
+    def remember(session: Any, submission: Any, definition: Any, *rest: Any) -> bool:
+        done = real(session, submission, definition, *rest)
+        written.append((done, submission, definition))
+        return done
+
+    # One first: another test empties the clock's row, which the transactional way writes back.
+    _post(client, odk, instance_xml(), {})
+    monkeypatch.setattr(submissions, "insert_at_once", remember)
+    instance_id = f"uuid:{uuid.uuid4()}"
+    _post(client, odk, instance_xml(instance_id=instance_id), {})
+    (done, submission, definition), = written
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT s.id, s.change_seq, d.id, d.submission_id, d.hlc FROM submissions s"
+                 " JOIN submission_defs d ON d.submission_id = s.id WHERE s.instance_id = :i"),
+            {"i": instance_id},
+        ).one()
+    assert done is True
+    assert tuple(row) == (
+        submission.id, submission.change_seq, definition.id, definition.submission_id,
+        definition.hlc,
+    )
