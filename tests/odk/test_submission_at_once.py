@@ -30,15 +30,19 @@ def _post(client: Any, odk: Setup, xml: bytes, files: dict[str, bytes]) -> None:
     assert response.status_code == 201, response.text
 
 
-def _stored(engine: Any, instance_id: str) -> tuple[str, dict[str, Any], int]:
+def _columns(engine: Any, instance_id: str, columns: str) -> tuple[Any, ...]:
+    """`columns` of the submission (s) and its version (d) stored for `instance_id`."""
     with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT d.hlc, s.field_meta, s.change_seq FROM submissions s"
+        return tuple(conn.execute(
+            text(f"SELECT {columns} FROM submissions s"
                  " JOIN submission_defs d ON d.submission_id = s.id WHERE s.instance_id = :i"),
             {"i": instance_id},
-        ).one()
-    meta = row[1] if isinstance(row[1], dict) else json.loads(row[1])
-    return row[0], meta, row[2]
+        ).one())
+
+
+def _stored(engine: Any, instance_id: str) -> tuple[str, dict[str, Any], int]:
+    hlc, meta, change_seq = _columns(engine, instance_id, "d.hlc, s.field_meta, s.change_seq")
+    return hlc, meta if isinstance(meta, dict) else json.loads(meta), change_seq
 
 
 def _counter(engine: Any) -> int:
@@ -159,14 +163,9 @@ def test_the_written_rows_hold_their_ids_and_reading(client, engine, odk, backen
     instance_id = f"uuid:{uuid.uuid4()}"
     _post(client, odk, instance_xml(instance_id=instance_id), {})
     (done, submission, definition), = written
-    with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT s.id, s.change_seq, d.id, d.submission_id, d.hlc FROM submissions s"
-                 " JOIN submission_defs d ON d.submission_id = s.id WHERE s.instance_id = :i"),
-            {"i": instance_id},
-        ).one()
+    row = _columns(engine, instance_id, "s.id, s.change_seq, d.id, d.submission_id, d.hlc")
     assert done is True
-    assert tuple(row) == (
+    assert row == (
         submission.id, submission.change_seq, definition.id, definition.submission_id,
         definition.hlc,
     )
