@@ -268,6 +268,12 @@ def begin_per_statement(session: Session) -> bool:
     return True
 
 
+def end_per_statement(session: Session) -> None:
+    """Back to one transaction for what the session runs next (it begins at its next
+    statement); what ran per statement is written already."""
+    session.commit()
+
+
 def per_statement(session: Session) -> bool:
     """Whether the session runs its statements outside a transaction (begin_per_statement)."""
     if not session.in_transaction():

@@ -115,11 +115,11 @@ def _check(call: Callable[..., Any] | None) -> Callable[[Request], Any]:
 
 
 def _takes_request_alone(dependency: Dependant) -> None:
-    if dependency.request_param_name is None or dependency.dependencies:
-        raise TypeError(f"{dependency.call!r}: a direct route's dependencies take the request alone")
-    if dependency.body_params or dependency.header_params or dependency.cookie_params:
-        raise TypeError(f"{dependency.call!r}: a direct route's dependencies take the request alone")
-    if dependency.path_params or dependency.query_params:
+    others = (
+        dependency.dependencies, dependency.body_params, dependency.header_params,
+        dependency.cookie_params, dependency.path_params, dependency.query_params,
+    )
+    if dependency.request_param_name is None or any(others):
         raise TypeError(f"{dependency.call!r}: a direct route's dependencies take the request alone")
     _no_other_params(dependency)
 

@@ -45,11 +45,6 @@ _PLACEHOLDER_JSON = dumps(PLACEHOLDER)
 Slot = tuple[str, str | None, int | None]
 
 
-def end_at_once(session: Session) -> None:
-    """Back to one transaction for what the session runs next (it begins at its next statement)."""
-    session.commit()
-
-
 def slots_of(
     referenced: Sequence[str], files: dict[str, tuple[StoredBlob, str | None]],
     known: dict[str, int],
@@ -81,9 +76,6 @@ def insert_at_once(
 
     On success both objects hold their ids and the reading, outside the session: it has
     nothing of them left to write."""
-    for row in (submission, definition):
-        if row in session:
-            session.expunge(row)  # written here (or by the caller's other path), not by a flush
     meta = dumps(submission.field_meta)
     stamped = _stamped_writes(submission.field_meta)
     if meta.count(_PLACEHOLDER_JSON) != len(stamped):

@@ -26,7 +26,7 @@ from forms.instance import (
 )
 from server import errors
 from server.auth.principal import Principal
-from server.db import begin_per_statement, per_statement
+from server.db import begin_per_statement, end_per_statement, per_statement
 from server.errors import Problem
 from server.models import Form, FormDef, Submission, SubmissionAttachment, SubmissionDef
 from server.models.base import new_row, utcnow
@@ -37,7 +37,6 @@ from server.services.forms import load_schema, schema_known
 from server.services.scope import location_value
 from server.services.submission_at_once import (
     PLACEHOLDER,
-    end_at_once,
     insert_at_once,
     slots_of,
 )
@@ -150,7 +149,7 @@ def receive_openrosa(
     # A new submission's likely case: see submission_at_once (PostgreSQL only).
     at_once = not parsed.deprecated_id and begin_per_statement(session)
     if not at_once and per_statement(session):
-        end_at_once(session)  # the policy gate's reads ran outside a transaction: begin one
+        end_per_statement(session)  # the policy gate's reads ran outside a transaction: begin one
     target = target_definition(
         session, project_id, parsed, sender.principal.actor_id, shas, attach=not at_once
     )
@@ -166,7 +165,7 @@ def receive_openrosa(
         receipt = _create_at_once(session, incoming)
         if receipt is not None:
             return receipt
-        end_at_once(session)
+        end_per_statement(session)
         incoming = replace(incoming, target=target.attached_to(session))
         target, form = incoming.target, incoming.form
     if parsed.deprecated_id:
