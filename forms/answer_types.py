@@ -69,21 +69,53 @@ _ISO_PARSERS: dict[str, Callable[[str], object]] = {
 
 def type_problem(kind: str, value: Any) -> bool:
     """True when `value` is not a valid value of the XForms type `kind`."""
-    if kind == "int":
-        return not _is_int(value) or abs(value) > 2**31 - 1
-    if kind == "decimal":
-        return not _is_number(value) or not math.isfinite(value)
-    if kind in ("date", "dateTime", "time"):
-        return not _is_temporal(kind, value)
-    if kind == "geopoint":
-        return not _is_point(value)
-    if kind in ("geotrace", "geoshape"):
-        return not _is_line(value)
-    if kind == "select":
-        return not (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
-    if kind in ("select1", "binary", "barcode"):
-        return not isinstance(value, str)
+    return type_check(kind)(value)
+
+
+def type_check(kind: str) -> Callable[[Any], bool]:
+    """``type_problem`` for one kind: true of a value that is not of it (chosen once, for
+    checks made once per form)."""
+    return _TYPE_CHECKS.get(kind, _not_plain)
+
+
+def _not_int(value: Any) -> bool:
+    return not _is_int(value) or abs(value) > 2**31 - 1
+
+
+def _not_decimal(value: Any) -> bool:
+    return not _is_number(value) or not math.isfinite(value)
+
+
+def _not_temporal(kind: str) -> Callable[[Any], bool]:
+    return lambda value: not _is_temporal(kind, value)
+
+
+def _not_point(value: Any) -> bool:
+    return not _is_point(value)
+
+
+def _not_line(value: Any) -> bool:
+    return not _is_line(value)
+
+
+def _not_names(value: Any) -> bool:
+    return not (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+
+
+def _not_text(value: Any) -> bool:
+    return not isinstance(value, str)
+
+
+def _not_plain(value: Any) -> bool:
     return not (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
+_TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "int": _not_int, "decimal": _not_decimal, "geopoint": _not_point, "geotrace": _not_line,
+    "geoshape": _not_line, "select": _not_names, "select1": _not_text, "binary": _not_text,
+    "barcode": _not_text,
+    **{kind: _not_temporal(kind) for kind in _ISO_PARSERS},
+}
 
 
 def unknown_choices(f: Field, kind: str, value: Any) -> list[str]:

@@ -12,10 +12,11 @@ from xml.etree.ElementTree import Element, SubElement
 from forms.answer_types import is_empty, serialise, type_problem, unknown_choices, value_kind
 from forms.choice_filter import choice_condition
 from forms.schema import Field, FormSchema
-from forms.validate_plain import FALSE_LITERALS as _FALSE
-from forms.validate_plain import TRUE_LITERALS as _TRUE
 from forms.validate_plain import is_meta as _is_meta
-from forms.validate_plain import plainly_valid, today_text
+from forms.validate_plain import plainly_valid
+from forms.validate_plain_checks import FALSE_LITERALS as _FALSE
+from forms.validate_plain_checks import TRUE_LITERALS as _TRUE
+from forms.validate_plain_checks import today_text
 from forms.validation_messages import message
 from forms.xpath import FormContext, NotEvaluable, evaluate_boolean, make_context, node_of
 from forms.xpath_simple import simple_condition

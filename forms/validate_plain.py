@@ -21,17 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from forms.answer_types import is_empty, serialise, type_problem, unknown_choices, value_kind
-from forms.choice_filter import choice_condition
 from forms.schema import Field, FormSchema
-from forms.validate_plain_compile import compiled_condition
+from forms.validate_plain_checks import Check, Form, Reading, field_check
 
 # OpenRosa metadata a client may send although the form does not declare it.
 META_NAMES = frozenset(
     "instanceID deprecatedID instanceName audit entity timeStart timeEnd userID deviceID".split()
 )
-TRUE_LITERALS = frozenset(("true()", "true", "yes", "1"))
-FALSE_LITERALS = frozenset(("false()", "false", "no", "0", ""))
 
 
 def is_meta(schema: FormSchema, key: Any) -> bool:
@@ -47,8 +43,11 @@ def plainly_valid(schema: FormSchema, doc: Mapping[str, Any], now: dt.datetime |
     plan = _plan(schema)
     if not _fits(schema, plan.root, doc):
         return False
-    walk = _Walk(plan, doc, now)
-    return all(walk.passes(f, doc) for f in schema.children)
+    reading = Reading(doc, now)
+    for check in plan.checks:
+        if not check(doc, reading):
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +62,16 @@ class _Level:
 class _Plan:
     """What the walk needs of a schema, computed once per schema."""
 
-    fields: Mapping[str, Field]
     root: _Level
-    in_repeats: frozenset[str]  # the paths of fields inside a repeat
+    checks: tuple[Check, ...]  # one per child of the root, in form order
 
 
 def _plan(schema: FormSchema) -> _Plan:
     found: _Plan | None = schema.__dict__.get("_plain_plan")
     if found is None:
         fields = schema.fields_by_path()
-        found = _Plan(fields, _level(schema.children), _paths_in_repeats(fields))
+        form = Form(fields, _paths_in_repeats(fields))
+        found = _Plan(_level(schema.children), tuple(field_check(f, form) for f in schema.children))
         # The schema is frozen, so this can never go stale.
         object.__setattr__(schema, "_plain_plan", found)
     return found
@@ -128,100 +127,3 @@ def _fits(schema: FormSchema, level: _Level, scope: Mapping[Any, Any]) -> bool:
             if not isinstance(entry, Mapping) or not _fits(schema, inner, entry):
                 return False
     return True
-
-
-class _Walk:
-    """The full run's checks of one document whose shape fits, stopping at the first doubt.
-
-    `scope` is the mapping a field's answer is read from: the document, or the repeat entry
-    the field is in (the full run's _Slot.scope).
-    """
-
-    __slots__ = ("plan", "doc", "now", "today")
-
-    def __init__(self, plan: _Plan, doc: Mapping[str, Any], now: dt.datetime | None) -> None:
-        self.plan, self.doc, self.now = plan, doc, now
-        self.today: str | None = None
-
-    def passes(self, f: Field, scope: Mapping[Any, Any]) -> bool:
-        """The field (and, for a group, what it holds) raises no issue and no doubt."""
-        if f.is_repeat:  # no entry, no slot: the repeat's relevance is never asked
-            entries = scope.get(f.path)
-            return entries is None or all(self.entry_passes(f, entry) for entry in entries)
-        relevant = self.decide(f, scope, f.relevant, True)
-        if relevant is None:
-            return False
-        if not relevant:
-            return True
-        if f.is_group:
-            return all(self.passes(child, scope) for child in f.children)
-        value = scope.get(f.path)
-        if is_empty(value):
-            return self.decide(f, scope, f.required, False) is False
-        kind = value_kind(f)
-        if type_problem(kind, value) or unknown_choices(f, kind, value):
-            return False
-        if f.choice_filter and kind in ("select1", "select"):
-            if not self.filter_passes(f, scope, kind, value):
-                return False
-        return not f.constraint or self.decide(f, scope, f.constraint, True) is True
-
-    def entry_passes(self, repeat: Field, entry: Mapping[Any, Any]) -> bool:
-        """One entry of a repeat: its relevance, then (if relevant) its fields, read in it."""
-        relevant = self.decide(repeat, entry, repeat.relevant, True)
-        if relevant is None:
-            return False
-        return not relevant or all(self.passes(child, entry) for child in repeat.children)
-
-    def filter_passes(self, f: Field, scope: Mapping[Any, Any], kind: str, value: Any) -> bool:
-        """forms.validate._check_choice_filter finds every chosen option passes the filter."""
-        for name in [value] if kind == "select1" else list(value):
-            choice = f.choices_by_name.get(name)
-            if choice is None:  # a list from a file: the full run skips it too
-                continue
-            condition = choice_condition(f.choice_filter or "", choice.name, choice.extra)
-            if condition is None or self.decide(f, scope, condition, True) is not True:
-                return False
-        return True
-
-    def decide(self, f: Field, scope: Mapping[Any, Any], expression: str | None,
-               default: bool) -> bool | None:
-        """forms.validate._decide without the XPath engine: None where it would be needed."""
-        if expression is None:
-            return default
-        text = expression.strip()
-        if text == "":
-            return default
-        if text in TRUE_LITERALS or text in FALSE_LITERALS:
-            return text in TRUE_LITERALS
-        condition = compiled_condition(text)  # SimpleCondition.decide's outcome, cheaper
-        if condition is None:
-            return None
-        # Today's date only for a condition that may name today() (local time costs a lookup).
-        today = self.today_text() if "today(" in text else ""
-        return condition(lambda path: self.answer_text(f, scope, path), today)
-
-    def today_text(self) -> str:
-        if self.today is None:
-            self.today = today_text(self.now)
-        return self.today
-
-    def answer_text(self, f: Field, scope: Mapping[Any, Any], path: str) -> str | None:
-        """forms.validate._answer_text, the slot being `f` read in `scope`."""
-        if path == ".":
-            return None if f.is_group else serialise(scope.get(f.path))
-        fields = self.plan.fields
-        if path.startswith("../"):
-            sibling = fields.get(f.path.rsplit("/", 1)[0] + path[2:])
-            if sibling is None or sibling.is_group or f.is_group:
-                return None
-            return serialise(scope.get(sibling.path))
-        target = fields.get(path)
-        if target is None or target.is_group or target.path in self.plan.in_repeats:
-            return None
-        return serialise(self.doc.get(target.path))
-
-
-def today_text(now: dt.datetime | None) -> str:
-    """The date today() means: that of `now`, else of the local clock."""
-    return (now or dt.datetime.now().astimezone()).date().isoformat()
