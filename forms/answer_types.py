@@ -13,6 +13,11 @@ from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 
 from forms.schema import SELECT_MULTIPLE_TYPES, SELECT_ONE_TYPES, Field
 
+# Tuples, not unions: `int | float` builds a new union object each time it is evaluated, and
+# these checks run for every answer of every submission.
+_SCALARS = (int, float, str)
+_SEQUENCES = (list, tuple)
+
 
 def serialise(value: Any) -> str:
     """A value as the text of its instance element (select_multiple and geo lists joined)."""
@@ -20,13 +25,13 @@ def serialise(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float | str):
+    if isinstance(value, _SCALARS):
         try:
             return str(value)
         except ValueError:  # an int too long to print
             return ""
-    if isinstance(value, list | tuple):
-        if value and all(isinstance(v, list | tuple) for v in value):
+    if isinstance(value, _SEQUENCES):
+        if value and all(isinstance(v, _SEQUENCES) for v in value):
             return "; ".join(" ".join(_scalar_text(x) for x in point) for point in value)
         return " ".join(_scalar_text(v) for v in value)
     return ""
@@ -38,7 +43,7 @@ def _scalar_text(value: Any) -> str:
 
 def is_empty(value: Any) -> bool:
     """An unanswered question: absent, None, empty text or an empty selection."""
-    return value is None or value == "" or (isinstance(value, list | tuple) and not value)
+    return value is None or value == "" or (isinstance(value, _SEQUENCES) and not value)
 
 
 def value_kind(f: Field) -> str:
@@ -99,7 +104,7 @@ def _not_line(value: Any) -> bool:
 
 
 def _not_names(value: Any) -> bool:
-    return not (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+    return not (isinstance(value, _SEQUENCES) and all(isinstance(v, str) for v in value))
 
 
 def _not_text(value: Any) -> bool:
@@ -107,7 +112,7 @@ def _not_text(value: Any) -> bool:
 
 
 def _not_plain(value: Any) -> bool:
-    return not (isinstance(value, str | int | float) and not isinstance(value, bool))
+    return not (isinstance(value, _SCALARS) and not isinstance(value, bool))
 
 
 _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {

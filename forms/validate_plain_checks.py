@@ -17,7 +17,7 @@ from typing import Any
 from forms.answer_types import is_empty, serialise, type_check, value_kind
 from forms.choice_filter import choice_condition
 from forms.schema import Field
-from forms.validate_plain_compile import compiled_condition
+from forms.validate_plain_compile import Reader, bound_condition
 
 TRUE_LITERALS = frozenset(("true()", "true", "yes", "1"))
 FALSE_LITERALS = frozenset(("false()", "false", "no", "0", ""))
@@ -48,7 +48,6 @@ def today_text(now: dt.datetime | None) -> str:
 Check = Callable[[Mapping[Any, Any], Reading], bool]
 # (scope, reading) -> a condition's value, None when only the XPath engine could decide it.
 Decision = Callable[[Mapping[Any, Any], Reading], "bool | None"]
-_Reader = Callable[[Mapping[Any, Any], Reading], "str | None"]
 
 
 class Form:
@@ -185,22 +184,12 @@ def decision(f: Field, expression: str | None, default: bool, form: Form) -> boo
         return default
     if text in TRUE_LITERALS or text in FALSE_LITERALS:
         return text in TRUE_LITERALS
-    condition = compiled_condition(text)  # SimpleCondition.decide's outcome, cheaper
-    if condition is None:
-        return None
-    readers: dict[str, _Reader] = {}
+    # SimpleCondition.decide's outcome, each of its paths read by a reader chosen here.
+    return bound_condition(text, lambda path: _answer_reader(f, path, form), _today)
 
-    def answer(path: str, scope: Mapping[Any, Any], reading: Reading) -> str | None:
-        reader = readers.get(path)
-        if reader is None:
-            reader = readers[path] = _answer_reader(f, path, form)
-        return reader(scope, reading)
 
-    # Today's date only for a condition that may name today() (local time costs a lookup).
-    if "today(" in text:
-        return lambda scope, reading: condition(
-            lambda path: answer(path, scope, reading), reading.today_text())
-    return lambda scope, reading: condition(lambda path: answer(path, scope, reading), "")
+def _today(scope: Mapping[Any, Any], reading: Reading) -> str:
+    return reading.today_text()
 
 
 def _as_decision(found: bool | None | Decision) -> Decision:
@@ -209,7 +198,7 @@ def _as_decision(found: bool | None | Decision) -> Decision:
     return lambda scope, reading: found
 
 
-def _answer_reader(f: Field, path: str, form: Form) -> _Reader:
+def _answer_reader(f: Field, path: str, form: Form) -> Reader:
     """forms.validate._answer_text for a path of a condition on `f`, resolved once: `.` and
     `../name` read the scope `f` is read in, an absolute path the document."""
     if path == ".":

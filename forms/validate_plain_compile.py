@@ -20,62 +20,93 @@ from typing import Any
 from forms.xpath import to_number
 from forms.xpath_simple import Resolver, Unresolved, simple_condition
 
-# (resolve, today) -> the condition's value, or None when a path names no single answer.
+# (scope, reading) -> an operand's text; None when its path names no single answer.
+Reader = Callable[[Any, Any], "str | None"]
+Today = Callable[[Any, Any], str]  # (scope, reading) -> today's date
+# (scope, reading) -> the condition's value, or None when a path names no single answer.
+Bound = Callable[[Any, Any], "bool | None"]
+# (resolve, today) -> the condition's value, as SimpleCondition.decide is called.
 Compiled = Callable[[Resolver, str], "bool | None"]
-_Part = Callable[[Resolver, str], bool]
-_Operand = Callable[[Resolver, str], Any]
+_Part = Callable[[Any, Any], bool]
+_Operand = Callable[[Any, Any], Any]
 _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt,
     "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
 
 
-@lru_cache(maxsize=4096)
-def compiled_condition(expression: str) -> Compiled | None:
-    """`expression` as a closure deciding it, or None when it is not a simple condition."""
+def bound_condition(
+    expression: str, bind: Callable[[str], Reader], today: Today
+) -> Bound | None:
+    """`expression` as a closure deciding it, each path read by the reader `bind` gives for it
+    and today's date by `today` (both called with the closure's own arguments); None when it
+    is not a simple condition. Binding the paths once spares looking each up per decision."""
     condition = simple_condition(expression)
     if condition is None:
         return None
-    part = _compile(condition.root)
+    part = _compile(condition.root, bind, today)
 
-    def decide(resolve: Resolver, today: str) -> bool | None:
+    def decide(scope: Any, reading: Any) -> bool | None:
         try:
-            return part(resolve, today)
+            return part(scope, reading)
         except Unresolved:
             return None
 
     return decide
 
 
-def _compile(node: Any) -> _Part:
+@lru_cache(maxsize=4096)
+def compiled_condition(expression: str) -> Compiled | None:
+    """`expression` decided as ``SimpleCondition.decide(resolve, today)`` decides it, or None
+    when it is not a simple condition."""
+    return bound_condition(expression, _resolving, _today)
+
+
+def _resolving(path: str) -> Reader:
+    return lambda resolve, today: resolve(path)
+
+
+def _today(resolve: Resolver, today: str) -> str:
+    return today
+
+
+def _compile(node: Any, bind: Callable[[str], Reader], today: Today) -> _Part:
     """A comparison or a junction of forms.xpath_simple (read by its fields, which are stable)."""
     if hasattr(node, "parts"):
-        parts = tuple(_compile(p) for p in node.parts)
+        parts = tuple(_compile(p, bind, today) for p in node.parts)
         # Every part is evaluated, as SimpleCondition.decide does: no short cut past a path
         # that would have sent the whole condition to the engine.
         if node.word == "and":
-            return lambda resolve, today: all([p(resolve, today) for p in parts])
-        return lambda resolve, today: any([p(resolve, today) for p in parts])
+            return lambda scope, reading: all([p(scope, reading) for p in parts])
+        return lambda scope, reading: any([p(scope, reading) for p in parts])
     relation = _RELATIONS[node.op]
     numbers = node.op not in ("=", "!=") or any(
         v.kind == "literal" and isinstance(v.value, float) for v in (node.left, node.right)
     )
-    left, right = _operand(node.left, numbers), _operand(node.right, numbers)
-    return lambda resolve, today: relation(left(resolve, today), right(resolve, today))
+    left = _operand(node.left, numbers, bind, today)
+    if node.right.kind == "literal":  # the usual shape, `. >= 0`: one call fewer
+        constant = _literal(node.right, numbers)
+        return lambda scope, reading: relation(left(scope, reading), constant)
+    right = _operand(node.right, numbers, bind, today)
+    return lambda scope, reading: relation(left(scope, reading), right(scope, reading))
 
 
-def _operand(value: Any, numbers: bool) -> _Operand:
+def _literal(value: Any, numbers: bool) -> Any:
+    return to_number(value.value) if numbers else value.value
+
+
+def _operand(value: Any, numbers: bool, bind: Callable[[str], Reader], today: Today) -> _Operand:
     """A text (or, when the comparison is of numbers, its number) from a value of the tree."""
     if value.kind == "literal":
-        constant = to_number(value.value) if numbers else value.value
-        return lambda resolve, today: constant
+        constant = _literal(value, numbers)
+        return lambda scope, reading: constant
     if value.kind == "today":
-        return (lambda resolve, today: to_number(today)) if numbers else (
-            lambda resolve, today: today)
+        return (lambda scope, reading: to_number(today(scope, reading))) if numbers else today
     path = str(value.value)
+    reader = bind(path)
 
-    def answer(resolve: Resolver, today: str) -> Any:
-        text = resolve(path)
+    def answer(scope: Any, reading: Any) -> Any:
+        text = reader(scope, reading)
         if text is None:
             raise Unresolved(path)
         return to_number(text) if numbers else text

@@ -57,7 +57,7 @@ def text_value(field: Field | None, value: Any) -> str | None:
         return str(value)
     if isinstance(value, float):
         return decimal_text(value)
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):  # a tuple: `list | tuple` is built anew per call
         if field is not None and field.data_type in _GEO_LINES:
             return ";".join(_point_text(point) for point in value)
         return " ".join(_scalar_text(item) for item in value) or None
