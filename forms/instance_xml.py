@@ -38,12 +38,11 @@ def document_to_instance_xml(
     entries = dict(document)
     for name, value in meta.items():
         entries[f"{root_path}/meta/{name}"] = value
-    index, order = schema.fields_by_path(), schema.field_positions()
-    plain = _plain_xml(schema, root_path, entries, index, order)
+    plain = _plain_xml(schema, root_path, entries)
     if plain is not None:
         return plain.encode("utf-8")
     root = _root_element(schema)
-    _build(root, root_path, entries, index, order)
+    _build(root, root_path, entries, schema.fields_by_path(), schema.field_positions())
     return serialise_tree(root).encode("utf-8")
 
 
@@ -54,32 +53,26 @@ def _root_element(schema: FormSchema) -> Element:
     return Element(schema.root_name, attributes)
 
 
-def _plain_xml(
-    schema: FormSchema, root_path: str, entries: Mapping[str, Any], index: Mapping[str, Field],
-    order: Mapping[str, int],
-) -> str | None:
+def _plain_xml(schema: FormSchema, root_path: str, entries: Mapping[str, Any]) -> str | None:
     """The text ``_build`` and ``serialise_tree`` write, written directly, for a document of
     the form's own questions outside repeats (the usual one); None for any other.
 
     In form order (depth first) a group's questions follow one another, so each group's
     element opens before its first question and closes after its last, as in the tree.
     """
-    answers, inside = [], root_path + "/"
+    slots, answers = _plain_slots(schema, root_path), []
     for key, value in entries.items():
-        field = index.get(key)
-        if field is None or field.is_group or _is_repeat_value(value, field) or "{" in key:
+        slot = slots.get(key)
+        if slot is None or (isinstance(value, list) and _is_repeat_value(value, slot[2])):
             return None
-        if not key.startswith(inside):
-            return None
-        answers.append((order[key], key, field, value))
-    answers.sort()
+        answers.append((slot, value))
     head = _root_tag(schema)
     if not answers or head is None:
         return None
+    answers.sort(key=_position)
     parts = [head]
     opened = [root_path]
-    for _, key, field, value in answers:
-        parent, name = key.rsplit("/", 1)
+    for (_, parent, field, start, empty, end), value in answers:
         while parent != opened[-1] and not parent.startswith(opened[-1] + "/"):
             parts.append(f"</{opened.pop().rsplit('/', 1)[1]}>")
         if parent != opened[-1]:
@@ -87,11 +80,35 @@ def _plain_xml(
                 parts.append(f"<{group}>")
                 opened.append(f"{opened[-1]}/{group}")
         text = text_value(field, value)
-        parts.append(f"<{name}>{_escape_text(text)}</{name}>" if text else f"<{name} />")
+        parts.append(f"{start}{_escape_text(text)}{end}" if text else empty)
     while len(opened) > 1:
         parts.append(f"</{opened.pop().rsplit('/', 1)[1]}>")
     parts.append(f"</{schema.root_name}>")
     return "".join(parts)
+
+
+# A question's slot in the plain text: (position in form order, its parent's path, the field,
+# its start tag, its empty element, its end tag).
+_Slot = tuple[int, str, Field, str, str, str]
+
+
+def _position(answer: tuple[_Slot, Any]) -> int:
+    return answer[0][0]
+
+
+def _plain_slots(schema: FormSchema, root_path: str) -> Mapping[str, _Slot]:
+    """The questions ``_plain_xml`` writes (not groups, inside the root, plain names), by path;
+    made once per schema."""
+    slots: dict[str, _Slot] | None = schema.__dict__.get("_instance_plain_slots")
+    if slots is None:
+        slots, inside, order = {}, root_path + "/", schema.field_positions()
+        for key, field in schema.fields_by_path().items():
+            if not field.is_group and "{" not in key and key.startswith(inside):
+                parent, name = key.rsplit("/", 1)
+                slots[key] = (order[key], parent, field, f"<{name}>", f"<{name} />", f"</{name}>")
+        # The schema is frozen, so the slots can never go stale.
+        object.__setattr__(schema, "_instance_plain_slots", slots)
+    return slots
 
 
 def _root_tag(schema: FormSchema) -> str | None:
