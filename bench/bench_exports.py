@@ -139,7 +139,7 @@ def serve(url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
            "KENESH_SECRET_KEY": "bench-secret-key-0123456789-0123456789", "KENESH_LOG_LEVEL":
            "WARNING"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--port",
+        [sys.executable, "-m", "uvicorn", "server.app:create_served_app", "--factory", "--port",
          str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

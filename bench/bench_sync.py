@@ -32,7 +32,7 @@ from bench_openrosa import settle  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from server.app import create_app  # noqa: E402
+from server.app import create_app, freeze_startup_objects  # noqa: E402
 from server.auth.principal import Principal  # noqa: E402
 from server.db import make_engine, unit_of_work  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
@@ -177,6 +177,7 @@ def run(backend: str, folder: Path) -> None:
     try:
         engine, project, manager = setup(database.url, folder / "data")
         access = Access(Principal(manager, "user", "bench"), project, MANAGER, True)
+        freeze_startup_objects()  # as `kenesh serve` does once its app is made
         settle(backend)
         push_rate = bench_push(engine, access, project)
         pushed = pushed_rows(engine, project)

@@ -88,7 +88,7 @@ def serve(
             raise _fail(f"cannot listen: {exc.strerror}") from None
         return
     uvicorn.run(
-        "server.app:create_app",
+        "server.app:create_served_app",
         factory=True,
         host=host,
         port=port,

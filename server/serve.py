@@ -24,7 +24,7 @@ from typing import Any
 
 logger = logging.getLogger("kenesh.serve")
 
-APP = "server.app:create_app"
+APP = "server.app:create_served_app"
 SHUTDOWN_GRACE_S = 30
 RESTART_PAUSE_S = 1.0  # a worker that keeps dying at start is not restarted in a busy loop
 
