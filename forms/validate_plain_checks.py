@@ -21,6 +21,7 @@ from forms.validate_plain_compile import Reader, bound_condition
 
 TRUE_LITERALS = frozenset(("true()", "true", "yes", "1"))
 FALSE_LITERALS = frozenset(("false()", "false", "no", "0", ""))
+_UNSEEN: Any = object()  # an option whose filter condition is not compiled yet
 
 
 class Reading:
@@ -34,6 +35,7 @@ class Reading:
         self.today: str | None = None
 
     def today_text(self) -> str:
+        """The date today() means for this submission."""
         if self.today is None:
             self.today = today_text(self.now)
         return self.today
@@ -169,9 +171,6 @@ def _filter_check(f: Field, form: Form) -> Callable[[str, Mapping[Any, Any], Rea
         return outcome is True
 
     return passes
-
-
-_UNSEEN: Any = object()
 
 
 def decision(f: Field, expression: str | None, default: bool, form: Form) -> bool | None | Decision:
