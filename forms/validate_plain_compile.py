@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from forms.xpath import to_number
-from forms.xpath_simple import Resolver, Unresolved, simple_condition
+from forms.xpath_simple import Unresolved, simple_condition
 
 # (scope, reading) -> an operand's text; None when its path names no single answer.
 Reader = Callable[[Any, Any], "str | None"]
 Today = Callable[[Any, Any], str]  # (scope, reading) -> today's date
 # (scope, reading) -> the condition's value, or None when a path names no single answer.
 Bound = Callable[[Any, Any], "bool | None"]
-# (resolve, today) -> the condition's value, as SimpleCondition.decide is called.
-Compiled = Callable[[Resolver, str], "bool | None"]
 _Part = Callable[[Any, Any], bool]
 _Operand = Callable[[Any, Any], Any]
 _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
@@ -53,21 +50,6 @@ def bound_condition(
             return None
 
     return decide
-
-
-@lru_cache(maxsize=4096)
-def compiled_condition(expression: str) -> Compiled | None:
-    """`expression` decided as ``SimpleCondition.decide(resolve, today)`` decides it, or None
-    when it is not a simple condition."""
-    return bound_condition(expression, _resolving, _today)
-
-
-def _resolving(path: str) -> Reader:
-    return lambda resolve, today: resolve(path)
-
-
-def _today(resolve: Resolver, today: str) -> str:
-    return today
 
 
 def _compile(node: Any, bind: Callable[[str], Reader], today: Today) -> _Part:

@@ -4,8 +4,9 @@ forms.xpath_simple's SimpleCondition.decide does, None (a path naming no answer)
 from __future__ import annotations
 
 import random
+from typing import Any
 
-from forms.validate_plain_compile import compiled_condition
+from forms.validate_plain_compile import bound_condition
 from forms.xpath_simple import simple_condition
 
 OPERANDS = [".", "../a", "/data/b", "/data/none", "today()", "0", "-1.5", "18", "'x'", "''",
@@ -13,6 +14,12 @@ OPERANDS = [".", "../a", "/data/b", "/data/none", "today()", "0", "-1.5", "18", 
 TEXTS = ["", "0", "34", "-1.5", " 7 ", "12", "x", "y", "2026-01-01", "2026-11-30T10:00:00",
          "2031-02-30", "NaN", "1e3", "water odd", "true"]
 TODAY = "2026-11-30"
+
+
+def compiled_condition(text: str) -> Any:
+    """The condition called as SimpleCondition.decide is: each path read by `resolve`."""
+    return bound_condition(text, lambda path: lambda resolve, today: resolve(path),
+                           lambda resolve, today: today)
 
 
 def _expression(rng: random.Random, depth: int = 0) -> str:
