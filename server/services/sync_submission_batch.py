@@ -17,6 +17,7 @@ the same rows as on the per-op path.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -26,12 +27,13 @@ from sqlmodel import Session, col, select
 from server.db import lock_key
 from server.driver_sql import DriverStatement, attached, compiled_for
 from server.models import Form, FormDef, Submission, SubmissionDef
+from server.models.base import utcnow
 from server.services.changes import draw_change_number, mark_changed
 from server.services.key_lookup import each_key_lookup, keys_value
 from server.services.row_insert import insert_rows
 
 LOCK_SPACE = 0x5E7C  # advisory lock namespace of "a submission being created"
-_ACTIVE, _PREPARED, _PENDING = "batch", "prepared", "pending"
+_ACTIVE, _PREPARED, _PENDING, _CREATED_AT = "batch", "prepared", "pending", "created_at"
 
 
 def prepare(
@@ -57,6 +59,15 @@ def prepare(
             prepared[(form_id, record_id)] = found.get(record_id)
     cache[_PREPARED] = prepared
     cache[_ACTIVE] = True
+    cache[_CREATED_AT] = utcnow()
+
+
+def created_at(cache: dict[Any, Any]) -> datetime:
+    """When the batch's new records are created: one time for the batch, as a database's
+    now() is one time for its transaction (listings order records of one time by id, which
+    grows in push order)."""
+    found: datetime = cache[_CREATED_AT]
+    return found
 
 
 def take_prepared(
@@ -92,6 +103,7 @@ def finish(
     if end:
         cache.pop(_ACTIVE, None)
         cache.pop(_PREPARED, None)
+        cache.pop(_CREATED_AT, None)
     pending: list[tuple[dict[str, Any], dict[str, Any]]] = cache.pop(_PENDING, [])
     if not pending:
         return

@@ -319,7 +319,7 @@ def _new_record_values(
     """The submissions row ``_record_row`` and ``save`` would write for a new record, without
     the columns that are null for every new record (user_agent, review_state, updated_at, and
     scope_value without a scope field) and change_seq (the batch's insert gives it if known)."""
-    now = utcnow()
+    now = batch.created_at(_cache(session))
     _, scope_field = _scope_setting(session, form.project_id)
     row = {
         "project_id": form.project_id, "form_id": form.id or 0, "instance_id": op.record_id,

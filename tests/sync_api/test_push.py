@@ -165,3 +165,19 @@ def test_an_analyst_may_not_sync_but_a_collector_may(world) -> None:
     refused = world.client.post(url, json=body, headers=headers_for(world.app, analyst))
     allowed = world.client.post(url, json=body, headers=headers_for(world.app, collector))
     assert (refused.status_code, allowed.status_code) == (403, 200)
+
+
+def test_a_pushs_new_records_share_its_time_and_are_listed_newest_first(world) -> None:
+    phone = world.phone("phone-1")
+    first = [phone.op(new_record(), {V: f"A{n}"}) for n in range(5)]
+    phone.push(*first)
+    time.sleep(0.01)
+    later = phone.op(new_record(), {V: "B"})
+    phone.push(later)
+    listed = world.client.get(f"/v1/projects/{world.project}/forms/{FORM}/submissions",
+                              headers=world.manager).json()
+    assert [s["instanceId"] for s in listed] == [
+        op["record_id"] for op in reversed([*first, later])]
+    times = [s["createdAt"] for s in listed]
+    assert len(set(times[1:])) == 1  # one time per push, as now() is one per transaction
+    assert times[0] > times[1]
