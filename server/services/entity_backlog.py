@@ -45,15 +45,10 @@ def release_next(session: Session, entity: Entity, written: EntityDef) -> None:
         _rerun(session, held, forced=False)
 
 
-def process_due_backlog(session: Session, timeout: timedelta,
-                        now: datetime | None = None) -> int:
-    """Force the updates held longer than `timeout` (as of `now`); returns how many ran."""
-    return process_backlog(session, before=(now or utcnow()) - timeout)
-
-
 def run_due_backlog(engine: Engine, timeout: timedelta, now: datetime | None = None) -> int:
-    """`process_due_backlog` in transactions of its own; a write one only when something is due
-    (the check is one indexed read, cheap enough for every minute)."""
+    """Force the updates held longer than `timeout` (as of `now`), in transactions of their
+    own; a write one only when something is due (the check is one indexed read, cheap enough
+    for every minute). Returns how many ran."""
     before = (now or utcnow()) - timeout
     with unit_of_work(engine, write=False) as uow:
         due = uow.session.exec(select(EntitySubmission.id).where(

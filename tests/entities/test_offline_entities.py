@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from server.db import unit_of_work
 from server.models.base import utcnow
-from server.services.entity_backlog import process_due_backlog
+from server.services.entity_backlog import run_due_backlog
 from tests.entities.conftest import Lists
 from tests.entities.forms import CREATE_MD, UPDATE_MD, create_xml, publish, submit, update_xml
 from tests.factories import make_app_user
@@ -174,11 +173,9 @@ def test_an_update_whose_trunk_is_ahead_of_the_server_is_an_error(acts: Lists) -
 def test_a_held_update_is_applied_on_the_latest_version_after_the_timeout(
         acts: Lists, engine: Any) -> None:
     _send(acts, update_xml(ACT, status="started", progress="40", base=2, trunk=1, branch="b1"))
-    with unit_of_work(engine) as uow:
-        five_days = timedelta(days=5)
-        assert process_due_backlog(uow.session, five_days, now=utcnow()) == 0
-        assert process_due_backlog(uow.session, five_days, now=utcnow() + timedelta(days=6)) == 1
-        uow.commit()
+    five_days = timedelta(days=5)
+    assert run_due_backlog(engine, five_days, now=utcnow()) == 0
+    assert run_due_backlog(engine, five_days, now=utcnow() + timedelta(days=6)) == 1
     entity = _entity(acts)
     assert entity["currentVersion"]["version"] == 2 and entity["conflict"] == "soft"
     assert entity["currentVersion"]["data"]["progress"] == "40"
