@@ -34,13 +34,15 @@ class BlobTooLarge(Exception):
 class _BlobWriter:
     """A temporary file beside the blob store, hashing as it is written."""
 
-    def __init__(self, data_dir: Path, max_bytes: int | None) -> None:
+    def __init__(self, data_dir: Path, max_bytes: int | None, sha256: str | None = None) -> None:
         self.root = Path(data_dir)
         self.max_bytes = max_bytes
         # Same filesystem as the final place, so the rename below is atomic.
         fd, self.tmp_path = _new_upload_file(self.root / BLOB_DIR / "tmp")
         self.file = os.fdopen(fd, "wb")
-        self.sha256 = hashlib.sha256()
+        # `sha256`: the content's, from a caller that hashed it already; not computed again.
+        self.known_sha256 = sha256
+        self.sha256 = hashlib.sha256() if sha256 is None else None
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
 
@@ -48,12 +50,14 @@ class _BlobWriter:
         self.size += len(chunk)
         if self.max_bytes is not None and self.size > self.max_bytes:
             raise BlobTooLarge(self.max_bytes)
-        self.sha256.update(chunk)
+        if self.sha256 is not None:
+            self.sha256.update(chunk)
         self.md5.update(chunk)
         self.file.write(chunk)
 
     def finish(self) -> StoredBlob:
-        sha = self.sha256.hexdigest()
+        sha = self.known_sha256 if self.sha256 is None else self.sha256.hexdigest()
+        assert sha is not None
         relative = blob_path(sha)
         target = self.root / relative
         if target.exists():
@@ -110,10 +114,12 @@ def blob_path(sha256: str) -> str:
 
 
 def store_stream(
-    data_dir: Path, chunks: Iterable[bytes], *, max_bytes: int | None = None
+    data_dir: Path, chunks: Iterable[bytes], *, max_bytes: int | None = None,
+    sha256: str | None = None,
 ) -> StoredBlob:
-    """Write `chunks` to the blob store (temp file, fsync, rename) and return its hashes."""
-    writer = _BlobWriter(data_dir, max_bytes)
+    """Write `chunks` to the blob store (temp file, fsync, rename) and return its hashes
+    (`sha256`: the content's, when the caller has it already)."""
+    writer = _BlobWriter(data_dir, max_bytes, sha256)
     try:
         for chunk in chunks:
             writer.write(chunk)
@@ -144,7 +150,7 @@ def store_bytes(data_dir: Path, content: bytes) -> StoredBlob:
     relative = blob_path(sha)
     target = Path(data_dir) / relative
     if not target.exists():
-        return store_stream(data_dir, [content])
+        return store_stream(data_dir, [content], sha256=sha)
     os.utime(target)  # as _BlobWriter.finish does for content stored already
     return StoredBlob(sha, hashlib.md5(content, usedforsecurity=False).hexdigest(),
                       len(content), relative)
