@@ -60,7 +60,7 @@ def _plain_xml(schema: FormSchema, root_path: str, entries: Mapping[str, Any]) -
     In form order (depth first) a group's questions follow one another, so each group's
     element opens before its first question and closes after its last, as in the tree.
     """
-    slots, answers = _plain_slots(schema, root_path), []
+    slots, answers = _plain_slots(schema), []
     for key, value in entries.items():
         slot = slots.get(key)
         if slot is None or (isinstance(value, list) and _is_repeat_value(value, slot[2])):
@@ -96,12 +96,12 @@ def _position(answer: tuple[_Slot, Any]) -> int:
     return answer[0][0]
 
 
-def _plain_slots(schema: FormSchema, root_path: str) -> Mapping[str, _Slot]:
+def _plain_slots(schema: FormSchema) -> Mapping[str, _Slot]:
     """The questions ``_plain_xml`` writes (not groups, inside the root, plain names), by path;
     made once per schema."""
     slots: dict[str, _Slot] | None = schema.__dict__.get("_instance_plain_slots")
     if slots is None:
-        slots, inside, order = {}, root_path + "/", schema.field_positions()
+        slots, inside, order = {}, f"/{schema.root_name}/", schema.field_positions()
         for key, field in schema.fields_by_path().items():
             if not field.is_group and "{" not in key and key.startswith(inside):
                 parent, name = key.rsplit("/", 1)
