@@ -221,5 +221,15 @@ def state_from_json(
     )
 
 
+def writes_stamped(meta: Mapping[str, Any] | None, hlc: str) -> list[list[Any]]:
+    """The writes of the record's fields and deletion, in ``meta_to_json``'s JSON, whose HLC
+    is `hlc` (each the JSON's own ``[version, hlc, device, op]`` list, so that a caller may
+    set its HLC in place). Concurrent writes (siblings) are not among them."""
+    if not meta:
+        return []
+    writes = [*meta.get("fields", {}).values(), meta.get("deleted")]
+    return [write for write in writes if write and write[1] == hlc]
+
+
 def _write_json(write: FieldWrite) -> list[Any]:
     return [write.version, write.hlc, write.device_id, write.op_id]

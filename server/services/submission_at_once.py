@@ -36,6 +36,7 @@ from server.services.row_insert import dumps
 from server.services.server_clock import SERVER_NODE, tick_in_statement_sql, wall_clock_ms
 from server.storage import StoredBlob
 from sync.hlc import MAX_COUNTER, MAX_WALL_MS, Timestamp
+from sync.records import writes_stamped
 
 # A timestamp no reading gives before the year 2286; in the stored JSON it is a whole string.
 PLACEHOLDER = Timestamp(MAX_WALL_MS, MAX_COUNTER, SERVER_NODE).encode()
@@ -77,7 +78,9 @@ def insert_at_once(
     On success both objects hold their ids and the reading, outside the session: it has
     nothing of them left to write."""
     meta = dumps(submission.field_meta)
-    stamped = _stamped_writes(submission.field_meta)
+    # A new record has no siblings (concurrent values): were there any, their placeholders
+    # would not be counted here, and the count below sends it the other way.
+    stamped = writes_stamped(submission.field_meta, PLACEHOLDER)
     if meta.count(_PLACEHOLDER_JSON) != len(stamped):
         return False  # a sender's string equals the placeholder: it must not be replaced
     # Read from the objects' own state: neither is in a session, so no attribute is unloaded
@@ -105,16 +108,6 @@ def insert_at_once(
     for write in stamped:
         write[1] = stamp
     return True
-
-
-def _stamped_writes(meta: dict[str, Any] | None) -> list[list[Any]]:
-    # The writes stamped PLACEHOLDER in state_to_meta's JSON, each [version, hlc, device, op].
-    # A new record has no siblings (concurrent values); one that had would go the other way, as
-    # the placeholders they carry are not counted here.
-    if not meta:
-        return []
-    writes = [*meta.get("fields", {}).values(), meta.get("deleted")]
-    return [write for write in writes if write and write[1] == PLACEHOLDER]
 
 
 _AT_ONCE: dict[str, DriverStatement] = {}

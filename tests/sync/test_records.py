@@ -13,6 +13,7 @@ from sync.records import (
     same_value,
     side_to_json,
     state_from_json,
+    writes_stamped,
 )
 from tests.sync.factories import apply_all, created, hlc, make_op
 
@@ -60,3 +61,15 @@ def test_a_conflict_side_has_the_rest_shape() -> None:
         "hlc": hlc(1, "phone-1"),
         "op_id": one.op_id,
     }
+
+
+def test_the_writes_of_one_hlc_are_found_and_set_in_place_in_stored_json() -> None:
+    start = created({"a": "1", "b": "2"}).state  # both fields written at hlc(0, "office")
+    later = make_op(device_id="phone-1", base_version=1, hlc=hlc(5), fields={"b": "3"})
+    meta = json.loads(json.dumps(meta_to_json(apply_all(later, start=start))))
+
+    found = writes_stamped(meta, hlc(0, "office"))
+    assert [write[1] for write in found] == [hlc(0, "office")]  # a's; b was written later
+    found[0][1] = hlc(9)
+    assert meta["fields"]["a"][1] == hlc(9) and meta["fields"]["b"][1] == hlc(5)
+    assert writes_stamped(None, hlc(0)) == []
